@@ -1,0 +1,98 @@
+/* Configuration: defaults, then the file, then the command line. Every long
+ * option is also a configuration key of the same name. Errors are returned
+ * as one line of text (naming file and line for the file), never printed. */
+#ifndef PRIVIDENT_CONFIG_H
+#define PRIVIDENT_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include "limits.h"
+
+#define DEFAULT_CONFIG_PATH "/etc/privident/privident.conf"
+#define DEFAULT_USER "_privident"
+
+enum reply_mode {
+	MODE_USER,  /* the login name (default) */
+	MODE_UID,   /* the numeric uid, sent as OTHER */
+	MODE_FIXED, /* always fixed_name, no lookup */
+};
+
+struct listen_addr {
+	struct sockaddr_storage addr; /* AF_INET or AF_INET6, port set */
+	socklen_t len;
+};
+
+/* Where a setting comes from. A later source overrides an earlier one; a
+ * repeatable key (listen) given in a source replaces what earlier sources
+ * gave, and accumulates within that source. */
+enum config_source { SRC_DEFAULT, SRC_FILE, SRC_CLI };
+
+struct config {
+	bool foreground;
+	bool inetd;
+	char user[USERNAME_MAX + 1];
+	bool user_set;             /* named explicitly (file or command line) */
+	unsigned timeout;          /* idle seconds before a connection closes */
+	unsigned max_connections;  /* open client connections in all */
+	unsigned max_per_host;     /* open client connections from one address */
+	unsigned max_queries;      /* queries answered on one connection */
+	enum reply_mode mode;
+	char fixed_name[USERID_MAX + 1];
+	struct listen_addr listen[LISTEN_MAX];
+	unsigned nlisten;          /* 0: the default, port 113 on all addresses */
+	enum config_source listen_src;
+	bool debug_sandbox;        /* trap and name a forbidden syscall */
+};
+
+void config_defaults(struct config *c);
+
+/* Sets key (a long option name, without "--") to value. A boolean key takes
+ * yes/no/true/false/on/off/1/0, or NULL meaning yes (a bare command-line
+ * flag). Returns 0, or -1 with a message such as
+ * "timeout: 'abc' is not a whole number of seconds from 1 to 3600". */
+int config_set(struct config *c, enum config_source src, const char *key,
+               const char *value, char *err, size_t errsz);
+
+/* Parses a whole file's text: "key = value" lines, blank lines, '#'
+ * comments (a whole line, or after white space). Errors read
+ * "FNAME:LINE: message". */
+int config_parse_text(struct config *c, const char *text, size_t len,
+                      const char *fname, char *err, size_t errsz);
+
+/* Reads and parses path. A missing file is an error only if must_exist. */
+int config_load_file(struct config *c, const char *path, bool must_exist,
+                     char *err, size_t errsz);
+
+/* Checks that the settings make sense together. */
+int config_validate(const struct config *c, char *err, size_t errsz);
+
+/* "ADDR[:PORT]", "[V6ADDR]:PORT", "V6ADDR", ":PORT" (all addresses) or
+ * "*:PORT". Port 1-65535, default DEFAULT_PORT. */
+int parse_listen(const char *s, struct listen_addr *out, char *err,
+                 size_t errsz);
+
+/* The command line, kept so that SIGHUP can re-apply it over a re-read
+ * file. */
+#define CLI_ARGS_MAX 64
+struct cli {
+	const char *config_path;  /* -c, or NULL: DEFAULT_CONFIG_PATH if present */
+	bool help, version;
+	unsigned nargs;
+	struct { const char *key; const char *value; } args[CLI_ARGS_MAX];
+};
+
+/* Parses argv (getopt_long; argv is not modified beyond getopt's
+ * permutation). Checks option names and arity only; values are checked when
+ * applied. Returns 0, or -1 with a message. */
+int cli_parse(int argc, char **argv, struct cli *cli, char *err, size_t errsz);
+
+/* defaults, then the file (cli->config_path, or the default path if it
+ * exists), then the command line, then config_validate. */
+int config_build(struct config *c, const struct cli *cli, char *err,
+                 size_t errsz);
+
+/* The --help text. */
+extern const char config_usage[];
+
+#endif

@@ -1,0 +1,31 @@
+/* A TCP connection's 4-tuple as seen from this host. */
+#ifndef PRIVIDENT_TUPLE_H
+#define PRIVIDENT_TUPLE_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct tcp_tuple {
+	int family;          /* AF_INET or AF_INET6; a v4-mapped pair is AF_INET */
+	uint8_t local[16];   /* this host's address, network order (AF_INET: 4 bytes used) */
+	uint8_t remote[16];  /* the other end's address */
+	uint16_t local_port; /* host order */
+	uint16_t remote_port;
+};
+
+/* Builds the tuple of the connection a query asks about: both addresses from
+ * the query connection itself (DESIGN §1: a host may only ask about
+ * connections between itself and us), the ports from the query. v4-mapped
+ * IPv6 addresses (dual-stack listener) become AF_INET. Pure: takes the
+ * results of getsockname/getpeername. Returns 0, or -1 if the addresses are
+ * not both IPv4 or both IPv6. */
+int tuple_from_addrs(const struct sockaddr *local, socklen_t local_len,
+                     const struct sockaddr *peer, socklen_t peer_len,
+                     uint16_t server_port, uint16_t client_port,
+                     struct tcp_tuple *t);
+
+/* The same, reading the addresses from the connected socket fd. */
+int tuple_from_socket(int fd, uint16_t server_port, uint16_t client_port,
+                      struct tcp_tuple *t);
+
+#endif
