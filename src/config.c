@@ -1,0 +1,917 @@
+/* Configuration: defaults, then the file, then the command line.
+ *
+ * One table (OPTIONS below) describes every option: its name (the long
+ * option and the configuration key), its short form, its kind, its range and
+ * its help text. cli_parse, config_set, config_validate and config_usage all
+ * read that one table, so nothing is written twice. Nothing here prints:
+ * errors go back to the caller as one line of text. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+/* How much of a bad value or key an error message quotes: enough to
+ * recognise it, short enough that the reason after it is never cut off. */
+#define SHOW_MAX 48
+/* Room for one reason ("'<value>' is not ..."): the quoted value plus the
+ * longest fixed text, rounded up. */
+#define REASON_MAX 256
+
+_Static_assert(sizeof(DEFAULT_USER) - 1 <= USERNAME_MAX,
+               "DEFAULT_USER must fit in config.user");
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+enum kind {
+	K_BOOL,    /* a flag: bare on the command line, yes/no in the file */
+	K_UINT,    /* an unsigned number in [min, max] */
+	K_USER,    /* the service user name */
+	K_REPLY,   /* the reply mode */
+	K_LISTEN,  /* a listening address, repeatable */
+	K_CONFIG,  /* command line only: the file to read */
+	K_HELP,    /* command line only */
+	K_VERSION, /* command line only */
+};
+
+struct opt {
+	const char *name;  /* long option and configuration key */
+	const char *flag;  /* "-t, " or four spaces: the short form, as in --help */
+	enum kind kind;
+	size_t off;        /* K_BOOL, K_UINT: the field in struct config */
+	unsigned min, max; /* K_UINT */
+	const char *what;  /* K_UINT: what a valid value is, for messages */
+};
+
+#define F(field) offsetof(struct config, field)
+
+/* X(name, flag, kind, field offset, min, max, what, ARG, help) */
+#define OPTIONS(X)                                                            \
+	X("config", "-c, ", K_CONFIG, 0, 0, 0, NULL, " FILE",                 \
+	  "read FILE instead of " DEFAULT_CONFIG_PATH)                        \
+	X("foreground", "-f, ", K_BOOL, F(foreground), 0, 0, NULL, "",        \
+	  "stay in the foreground and log to standard error")                \
+	X("listen", "-l, ", K_LISTEN, 0, 0, 0, NULL, " ADDR[:PORT]",          \
+	  "listen on ADDR, [IPV6ADDR]:PORT or :PORT (all addresses);\n"       \
+	  "        repeatable; default: port " STR(DEFAULT_PORT)                \
+	  " on all addresses")                                                \
+	X("user", "-u, ", K_USER, 0, 0, 0, NULL, " NAME",                     \
+	  "run the workers as user NAME (default " DEFAULT_USER ")")          \
+	X("inetd", "    ", K_BOOL, F(inetd), 0, 0, NULL, "",                  \
+	  "serve the one connection on standard input (from inetd)")         \
+	X("reply", "    ", K_REPLY, 0, 0, 0, NULL, " MODE",                   \
+	  "user (the login name, default), uid, or fixed:NAME")              \
+	X("timeout", "-t, ", K_UINT, F(timeout), TIMEOUT_MIN, TIMEOUT_MAX,    \
+	  "a whole number of seconds", " SECONDS",                            \
+	  "close a connection idle this long (" STR(TIMEOUT_MIN) "-"          \
+	  STR(TIMEOUT_MAX) ", default " STR(DEFAULT_TIMEOUT) ")")             \
+	X("max-connections", "    ", K_UINT, F(max_connections), 1,           \
+	  MAX_CONNECTIONS_MAX, "a whole number", " N",                        \
+	  "open client connections in all (1-" STR(MAX_CONNECTIONS_MAX)       \
+	  ", default " STR(DEFAULT_MAX_CONNECTIONS) ")")                      \
+	X("max-per-host", "    ", K_UINT, F(max_per_host), 1,                 \
+	  MAX_CONNECTIONS_MAX, "a whole number", " N",                        \
+	  "open client connections from one address (1-"                     \
+	  STR(MAX_CONNECTIONS_MAX) ", default " STR(DEFAULT_MAX_PER_HOST) ")")\
+	X("max-queries", "    ", K_UINT, F(max_queries), 1, MAX_QUERIES_MAX,  \
+	  "a whole number", " N",                                             \
+	  "queries answered on one connection (1-" STR(MAX_QUERIES_MAX)       \
+	  ", default " STR(DEFAULT_MAX_QUERIES) ")")                          \
+	X("debug-sandbox", "    ", K_BOOL, F(debug_sandbox), 0, 0, NULL, "",  \
+	  "report a forbidden system call by name instead of dying")         \
+	X("help", "-h, ", K_HELP, 0, 0, 0, NULL, "",                          \
+	  "show this help and exit")                                          \
+	X("version", "-V, ", K_VERSION, 0, 0, 0, NULL, "",                    \
+	  "show the version and exit")
+
+#define AS_ROW(n, fl, k, o, mi, ma, w, a, h) {n, fl, k, o, mi, ma, w},
+static const struct opt opts[] = {OPTIONS(AS_ROW)};
+#define NOPTS (sizeof opts / sizeof opts[0])
+
+#define AS_USAGE(n, fl, k, o, mi, ma, w, a, h) \
+	"  " fl "--" n a "\n        " h "\n"
+const char config_usage[] =
+	"usage: privident [options]\n"
+	"An ident (RFC 1413) server. Every long option is also a key in the\n"
+	"configuration file; the command line overrides the file.\n"
+	"\n" OPTIONS(AS_USAGE);
+
+/* --- small helpers ------------------------------------------------------ */
+
+/* Writes a one-line message: any control character (from a file name or a
+ * value) becomes '?', so the message can never span lines. */
+static void __attribute__((format(printf, 3, 4)))
+seterr(char *err, size_t errsz, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errsz == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errsz, fmt, ap);
+	va_end(ap);
+	for (char *p = err; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+}
+
+/* The first SHOW_MAX characters of s, with "..." if there were more. */
+static const char *show(const char *s, char buf[SHOW_MAX + 4])
+{
+	size_t n = strnlen(s, SHOW_MAX + 1);
+
+	if (n <= SHOW_MAX)
+		return s;
+	memcpy(buf, s, SHOW_MAX);
+	memcpy(buf + SHOW_MAX, "...", 4);
+	return buf;
+}
+
+static bool is_space(char ch)
+{
+	return ch == ' ' || ch == '\t';
+}
+
+static int short_of(const struct opt *o)
+{
+	return o->flag[0] == '-' ? o->flag[1] : 0;
+}
+
+static bool cli_only(const struct opt *o)
+{
+	return o->kind == K_CONFIG || o->kind == K_HELP || o->kind == K_VERSION;
+}
+
+static bool takes_arg(const struct opt *o)
+{
+	return o->kind != K_BOOL && o->kind != K_HELP && o->kind != K_VERSION;
+}
+
+static const struct opt *find_opt(const char *name)
+{
+	for (size_t i = 0; i < NOPTS; i++)
+		if (strcmp(opts[i].name, name) == 0)
+			return &opts[i];
+	return NULL;
+}
+
+static unsigned *uint_field(struct config *c, const struct opt *o)
+{
+	return (unsigned *)((char *)c + o->off);
+}
+
+static bool *bool_field(struct config *c, const struct opt *o)
+{
+	return (bool *)((char *)c + o->off);
+}
+
+/* Decimal digits only, no sign or white space, value in [min, max]. */
+static bool parse_uint(const char *s, unsigned min, unsigned max,
+                       unsigned *out)
+{
+	unsigned long n = 0;
+
+	if (*s == '\0')
+		return false;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return false;
+		n = n * 10 + (unsigned)(*s - '0');
+		if (n > max)  /* max <= UINT_MAX: stops before any overflow */
+			return false;
+	}
+	if (n < min)
+		return false;
+	*out = (unsigned)n;
+	return true;
+}
+
+/* --- listen addresses --------------------------------------------------- */
+
+static void make_addr(struct listen_addr *out, int af, const void *a,
+                      unsigned port)
+{
+	memset(out, 0, sizeof *out);
+	if (af == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&out->addr;
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		memcpy(&sin->sin_addr, a, sizeof sin->sin_addr);
+		out->len = sizeof *sin;
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&out->addr;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		memcpy(&sin6->sin6_addr, a, sizeof sin6->sin6_addr);
+		out->len = sizeof *sin6;
+	}
+}
+
+/* Splits s into the address text and the port text (NULL: none).
+ * Returns the address family the address must have (AF_UNSPEC: the
+ * any address), or -1 if the shape is wrong. */
+static int split_listen(const char *s, char *host, size_t hostsz,
+                        const char **port)
+{
+	const char *colon = strchr(s, ':');
+	const char *end;
+	size_t n;
+	int af;
+
+	*port = NULL;
+	if (s[0] == '[') {
+		end = strchr(s, ']');
+		if (end == NULL || (end[1] != '\0' && end[1] != ':'))
+			return -1;
+		if (end[1] == ':')
+			*port = end + 2;
+		s++;
+		af = AF_INET6;
+	} else if (colon != NULL && strchr(colon + 1, ':') == NULL) {
+		end = colon;  /* exactly one colon: ADDR:PORT */
+		*port = colon + 1;
+		af = AF_INET;
+	} else {
+		end = s + strlen(s);  /* no colon: IPv4; several: bare IPv6 */
+		af = colon != NULL ? AF_INET6 : AF_INET;
+	}
+	n = (size_t)(end - s);
+	if (n >= hostsz)
+		return -1;
+	memcpy(host, s, n);
+	host[n] = '\0';
+	if (af == AF_INET && (n == 0 || strcmp(host, "*") == 0))
+		return AF_UNSPEC;
+	return af;
+}
+
+int parse_listen(const char *s, struct listen_addr *out, char *err,
+                 size_t errsz)
+{
+	char host[INET6_ADDRSTRLEN + 1], sb[SHOW_MAX + 4];
+	unsigned char a[sizeof(struct in6_addr)];
+	const char *port;
+	unsigned portnum = DEFAULT_PORT;
+	int af;
+
+	if (s == NULL || *s == '\0') {
+		seterr(err, errsz, "an address is needed");
+		return -1;
+	}
+	af = split_listen(s, host, sizeof host, &port);
+	if (af == -1) {
+		seterr(err, errsz, "'%s' is not ADDR[:PORT] or [IPV6ADDR][:PORT]",
+		       show(s, sb));
+		return -1;
+	}
+	if (port != NULL && !parse_uint(port, 1, 65535, &portnum)) {
+		seterr(err, errsz, "'%s': the port must be a number from 1 to 65535",
+		       show(s, sb));
+		return -1;
+	}
+	if (af == AF_UNSPEC) {  /* all addresses: "::", made dual-stack */
+		af = AF_INET6;
+		memcpy(a, &in6addr_any, sizeof in6addr_any);
+	} else if (inet_pton(af, host, a) != 1) {
+		seterr(err, errsz, "'%s' is not a numeric %s address", show(s, sb),
+		       af == AF_INET ? "IPv4" : "IPv6");
+		return -1;
+	}
+	make_addr(out, af, a, portnum);
+	return 0;
+}
+
+static unsigned addr_port(const struct listen_addr *l)
+{
+	if (l->addr.ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)&l->addr)->sin_port);
+	return ntohs(((const struct sockaddr_in6 *)&l->addr)->sin6_port);
+}
+
+/* The wildcard address of l's family ("0.0.0.0" or "::")? */
+static bool addr_is_any(const struct listen_addr *l)
+{
+	if (l->addr.ss_family == AF_INET)
+		return ((const struct sockaddr_in *)&l->addr)->sin_addr.s_addr ==
+		       htonl(INADDR_ANY);
+	return IN6_IS_ADDR_UNSPECIFIED(
+		&((const struct sockaddr_in6 *)&l->addr)->sin6_addr);
+}
+
+/* "[::1]:113" or "127.0.0.1:113", for messages. */
+static void addr_text(const struct listen_addr *l, char *buf, size_t sz)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (l->addr.ss_family == AF_INET) {
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)&l->addr)->sin_addr,
+		          a, sizeof a);
+		snprintf(buf, sz, "%s:%u", a, addr_port(l));
+	} else {
+		inet_ntop(AF_INET6,
+		          &((const struct sockaddr_in6 *)&l->addr)->sin6_addr, a,
+		          sizeof a);
+		snprintf(buf, sz, "[%s]:%u", a, addr_port(l));
+	}
+}
+
+/* Would binding both fail? The same address twice, or a wildcard and
+ * anything on the same port: "::" is made dual-stack, so it covers IPv4
+ * too, and "0.0.0.0" covers every IPv4 address. */
+static bool addrs_overlap(const struct listen_addr *x,
+                          const struct listen_addr *y)
+{
+	bool xany = addr_is_any(x), yany = addr_is_any(y);
+
+	if (addr_port(x) != addr_port(y))
+		return false;
+	if (x->len == y->len && memcmp(&x->addr, &y->addr, x->len) == 0)
+		return true;
+	if ((xany && x->addr.ss_family == AF_INET6) ||
+	    (yany && y->addr.ss_family == AF_INET6))
+		return true;
+	return x->addr.ss_family == y->addr.ss_family && (xany || yany);
+}
+
+/* --- setters, one per kind ---------------------------------------------- */
+
+/* Each checks value and, only if it is good, stores it; on failure it
+ * writes the reason (without the key: config_set adds that). */
+typedef int setter_fn(struct config *c, const struct opt *o,
+                      enum config_source src, const char *v, char *why);
+
+static int set_bool(struct config *c, const struct opt *o,
+                    enum config_source src, const char *v, char *why)
+{
+	static const char *const yes[] = {"yes", "true", "on", "1"};
+	static const char *const no[] = {"no", "false", "off", "0"};
+	char sb[SHOW_MAX + 4];
+
+	(void)src;
+	if (v == NULL) {
+		*bool_field(c, o) = true;
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
+		if (strcasecmp(v, yes[i]) == 0 || strcasecmp(v, no[i]) == 0) {
+			*bool_field(c, o) = strcasecmp(v, yes[i]) == 0;
+			return 0;
+		}
+	}
+	seterr(why, REASON_MAX,
+	       "'%s' is not yes, no, true, false, on, off, 1 or 0", show(v, sb));
+	return -1;
+}
+
+static int set_uint(struct config *c, const struct opt *o,
+                    enum config_source src, const char *v, char *why)
+{
+	char sb[SHOW_MAX + 4];
+
+	(void)src;
+	if (!parse_uint(v, o->min, o->max, uint_field(c, o))) {
+		seterr(why, REASON_MAX, "'%s' is not %s from %u to %u",
+		       show(v, sb), o->what, o->min, o->max);
+		return -1;
+	}
+	return 0;
+}
+
+/* A portable user name: [A-Za-z0-9._-], not starting with '-'. */
+static bool valid_user(const char *s)
+{
+	size_t n = strnlen(s, USERNAME_MAX + 1);
+
+	if (n == 0 || n > USERNAME_MAX || s[0] == '-')
+		return false;
+	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	                 "0123456789._-") == n;
+}
+
+static int set_user(struct config *c, const struct opt *o,
+                    enum config_source src, const char *v, char *why)
+{
+	char sb[SHOW_MAX + 4];
+
+	(void)o, (void)src;
+	if (!valid_user(v)) {
+		seterr(why, REASON_MAX,
+		       "'%s' is not a user name (1 to %d of A-Z a-z 0-9 . _ -, "
+		       "not starting with '-')",
+		       show(v, sb), USERNAME_MAX);
+		return -1;
+	}
+	strcpy(c->user, v);
+	c->user_set = true;
+	return 0;
+}
+
+/* A fixed reply name: 1..USERID_MAX printable ASCII characters (so the
+ * reply needs no character set and holds no NUL, CR or LF), no space at
+ * either end (a client would trim it). */
+static bool valid_fixed(const char *s)
+{
+	size_t n = strnlen(s, USERID_MAX + 1);
+
+	if (n == 0 || n > USERID_MAX || s[0] == ' ' || s[n - 1] == ' ')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
+			return false;
+	return true;
+}
+
+#define FIXED_PREFIX "fixed:"
+
+static int set_reply(struct config *c, const struct opt *o,
+                     enum config_source src, const char *v, char *why)
+{
+	const char *name = v + strlen(FIXED_PREFIX);
+	char sb[SHOW_MAX + 4];
+
+	(void)o, (void)src;
+	if (strcmp(v, "user") == 0 || strcmp(v, "uid") == 0) {
+		c->mode = strcmp(v, "user") == 0 ? MODE_USER : MODE_UID;
+		c->fixed_name[0] = '\0';
+		return 0;
+	}
+	if (strncmp(v, FIXED_PREFIX, strlen(FIXED_PREFIX)) != 0) {
+		seterr(why, REASON_MAX, "'%s' is not user, uid or fixed:NAME",
+		       show(v, sb));
+		return -1;
+	}
+	if (!valid_fixed(name)) {
+		seterr(why, REASON_MAX,
+		       "'%s': NAME must be 1 to %d printable ASCII characters, "
+		       "with no space at either end",
+		       show(v, sb), USERID_MAX);
+		return -1;
+	}
+	c->mode = MODE_FIXED;
+	strcpy(c->fixed_name, name);
+	return 0;
+}
+
+/* A source's first listen replaces what earlier sources gave; later ones
+ * in the same source add to it. */
+static int set_listen(struct config *c, const struct opt *o,
+                      enum config_source src, const char *v, char *why)
+{
+	struct listen_addr la;
+
+	(void)o;
+	if (parse_listen(v, &la, why, REASON_MAX) != 0)
+		return -1;
+	if (c->listen_src != src) {
+		c->nlisten = 0;
+		c->listen_src = src;
+	}
+	if (c->nlisten >= LISTEN_MAX) {
+		seterr(why, REASON_MAX, "more than %d addresses", LISTEN_MAX);
+		return -1;
+	}
+	c->listen[c->nlisten++] = la;
+	return 0;
+}
+
+static int set_cli_only(struct config *c, const struct opt *o,
+                        enum config_source src, const char *v, char *why)
+{
+	(void)c, (void)o, (void)src, (void)v;
+	seterr(why, REASON_MAX,
+	       "allowed only on the command line, not as a configuration key");
+	return -1;
+}
+
+static setter_fn *const setters[] = {
+	[K_BOOL] = set_bool,         [K_UINT] = set_uint,
+	[K_USER] = set_user,         [K_REPLY] = set_reply,
+	[K_LISTEN] = set_listen,     [K_CONFIG] = set_cli_only,
+	[K_HELP] = set_cli_only,     [K_VERSION] = set_cli_only,
+};
+
+/* --- the public interface ----------------------------------------------- */
+
+void config_defaults(struct config *c)
+{
+	memset(c, 0, sizeof *c);
+	strcpy(c->user, DEFAULT_USER);
+	c->timeout = DEFAULT_TIMEOUT;
+	c->max_connections = DEFAULT_MAX_CONNECTIONS;
+	c->max_per_host = DEFAULT_MAX_PER_HOST;
+	c->max_queries = DEFAULT_MAX_QUERIES;
+	c->mode = MODE_USER;
+	c->listen_src = SRC_DEFAULT;
+}
+
+int config_set(struct config *c, enum config_source src, const char *key,
+               const char *value, char *err, size_t errsz)
+{
+	const char *dash = src == SRC_CLI ? "--" : "";
+	char why[REASON_MAX], sb[SHOW_MAX + 4];
+	const struct opt *o = key != NULL ? find_opt(key) : NULL;
+
+	if (o == NULL) {
+		seterr(err, errsz, "unknown key '%s'", key ? show(key, sb) : "");
+		return -1;
+	}
+	if (value == NULL && o->kind != K_BOOL && !cli_only(o)) {
+		seterr(err, errsz, "%s%s: needs a value", dash, o->name);
+		return -1;
+	}
+	if (setters[o->kind](c, o, src, value, why) != 0) {
+		seterr(err, errsz, "%s%s: %s", dash, o->name, why);
+		return -1;
+	}
+	return 0;
+}
+
+/* Cuts a trailing comment (a '#' at the start or after white space) and
+ * the white space at both ends; returns the start of what is left. */
+static char *strip_line(char *s)
+{
+	char *end;
+
+	for (char *p = s; *p; p++) {
+		if (*p == '#' && (p == s || is_space(p[-1]))) {
+			*p = '\0';
+			break;
+		}
+	}
+	while (is_space(*s))
+		s++;
+	end = s + strlen(s);
+	while (end > s && is_space(end[-1]))
+		*--end = '\0';
+	return s;
+}
+
+/* One line's text, without its newline, NUL-terminated in buf. */
+static int parse_line(struct config *c, char *buf, char *why, size_t whysz)
+{
+	char *line = strip_line(buf), *eq, *key, *value;
+
+	if (*line == '\0')
+		return 0;
+	eq = strchr(line, '=');
+	if (eq == NULL) {
+		seterr(why, whysz, "expected 'key = value', found no '='");
+		return -1;
+	}
+	*eq = '\0';
+	key = strip_line(line);
+	value = strip_line(eq + 1);
+	if (*key == '\0') {
+		seterr(why, whysz, "no key before '='");
+		return -1;
+	}
+	return config_set(c, SRC_FILE, key, value, why, whysz);
+}
+
+/* Why a raw line (without its newline) cannot be parsed at all, or NULL. */
+static const char *bad_raw_line(const char *line, size_t n)
+{
+	if (n > CONFIG_LINE_MAX)
+		return "line longer than " STR(CONFIG_LINE_MAX) " characters";
+	if (memchr(line, '\0', n) != NULL)
+		return "NUL byte in line";
+	return NULL;
+}
+
+static int parse_text(struct config *c, const char *text, size_t len,
+                      const char *fname, char *err, size_t errsz)
+{
+	char buf[CONFIG_LINE_MAX + 1], why[REASON_MAX + 64];
+	unsigned lineno = 0;
+	size_t pos = 0;
+
+	while (pos < len) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t n = (nl ? (size_t)(nl - text) : len) - pos;
+		const char *bad = bad_raw_line(text + pos, n);
+
+		lineno++;
+		if (bad != NULL) {
+			seterr(err, errsz, "%s:%u: %s", fname, lineno, bad);
+			return -1;
+		}
+		memcpy(buf, text + pos, n);
+		buf[n] = '\0';
+		if (n > 0 && buf[n - 1] == '\r')  /* a CR LF line end */
+			buf[n - 1] = '\0';
+		if (parse_line(c, buf, why, sizeof why) != 0) {
+			seterr(err, errsz, "%s:%u: %s", fname, lineno, why);
+			return -1;
+		}
+		pos += n + 1;
+	}
+	return 0;
+}
+
+int config_parse_text(struct config *c, const char *text, size_t len,
+                      const char *fname, char *err, size_t errsz)
+{
+	struct config tmp = *c;  /* all or nothing */
+
+	if (parse_text(&tmp, text, len, fname, err, errsz) != 0)
+		return -1;
+	*c = tmp;
+	return 0;
+}
+
+/* Reads up to cap bytes of fd into buf. Returns the count, or -1. */
+static ssize_t read_upto(int fd, char *buf, size_t cap)
+{
+	size_t got = 0;
+
+	while (got < cap) {
+		ssize_t r = read(fd, buf + got, cap - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+int config_load_file(struct config *c, const char *path, bool must_exist,
+                     char *err, size_t errsz)
+{
+	char *buf;
+	ssize_t n;
+	int fd, e, rc;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		if (errno == ENOENT && !must_exist)
+			return 0;
+		seterr(err, errsz, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	buf = malloc(CONFIG_FILE_MAX + 1);  /* one more: to see "too large" */
+	if (buf == NULL) {
+		seterr(err, errsz, "%s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	n = read_upto(fd, buf, CONFIG_FILE_MAX + 1);
+	e = errno;
+	close(fd);
+	if (n < 0)
+		seterr(err, errsz, "%s: %s", path, strerror(e));
+	else if (n > CONFIG_FILE_MAX)
+		seterr(err, errsz, "%s: larger than %d bytes", path,
+		       CONFIG_FILE_MAX);
+	rc = n < 0 || n > CONFIG_FILE_MAX
+	         ? -1
+	         : config_parse_text(c, buf, (size_t)n, path, err, errsz);
+	free(buf);
+	return rc;
+}
+
+static int validate_ranges(const struct config *c, char *err, size_t errsz)
+{
+	for (size_t i = 0; i < NOPTS; i++) {
+		const struct opt *o = &opts[i];
+		unsigned v;
+
+		if (o->kind != K_UINT)
+			continue;
+		v = *(const unsigned *)((const char *)c + o->off);
+		if (v < o->min || v > o->max) {
+			seterr(err, errsz, "%s: %u is not %s from %u to %u",
+			       o->name, v, o->what, o->min, o->max);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int validate_listen(const struct config *c, char *err, size_t errsz)
+{
+	char a[INET6_ADDRSTRLEN + 16], b[INET6_ADDRSTRLEN + 16];
+
+	if (c->nlisten > LISTEN_MAX) {
+		seterr(err, errsz, "listen: more than %d addresses", LISTEN_MAX);
+		return -1;
+	}
+	for (unsigned i = 0; i < c->nlisten; i++) {
+		const struct listen_addr *x = &c->listen[i];
+		bool v4 = x->addr.ss_family == AF_INET &&
+		          x->len == sizeof(struct sockaddr_in);
+		bool v6 = x->addr.ss_family == AF_INET6 &&
+		          x->len == sizeof(struct sockaddr_in6);
+
+		if ((!v4 && !v6) || addr_port(x) == 0) {
+			seterr(err, errsz, "listen: address %u is malformed", i + 1);
+			return -1;
+		}
+		for (unsigned j = 0; j < i; j++) {
+			if (!addrs_overlap(&c->listen[j], x))
+				continue;
+			addr_text(&c->listen[j], a, sizeof a);
+			addr_text(x, b, sizeof b);
+			seterr(err, errsz,
+			       "listen: %s and %s overlap (the same address, or "
+			       "all addresses, on the same port)", a, b);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int config_validate(const struct config *c, char *err, size_t errsz)
+{
+	if (validate_ranges(c, err, errsz) != 0 ||
+	    validate_listen(c, err, errsz) != 0)
+		return -1;
+	if (c->inetd && c->nlisten > 0) {
+		seterr(err, errsz, "listen makes no sense with inetd (the "
+		       "connection comes on standard input)");
+		return -1;
+	}
+	if (c->inetd && c->foreground) {
+		seterr(err, errsz, "foreground makes no sense with inetd "
+		       "(standard error is the client's connection)");
+		return -1;
+	}
+	if (!valid_user(c->user)) {
+		seterr(err, errsz, "user: not a valid user name");
+		return -1;
+	}
+	if (c->mode != MODE_USER && c->mode != MODE_UID && c->mode != MODE_FIXED) {
+		seterr(err, errsz, "reply: unknown mode %d", (int)c->mode);
+		return -1;
+	}
+	if (c->mode == MODE_FIXED && !valid_fixed(c->fixed_name)) {
+		seterr(err, errsz, "reply: fixed needs a valid NAME");
+		return -1;
+	}
+	return 0;
+}
+
+/* --- the command line --------------------------------------------------- */
+
+/* getopt_long's val for opts[i]; short options come back as their letter. */
+#define LONG_VAL_BASE 256
+
+static const struct opt *opt_of_val(int val)
+{
+	if (val >= LONG_VAL_BASE && (size_t)(val - LONG_VAL_BASE) < NOPTS)
+		return &opts[val - LONG_VAL_BASE];
+	for (size_t i = 0; i < NOPTS; i++)
+		if (val != 0 && short_of(&opts[i]) == val)
+			return &opts[i];
+	return NULL;
+}
+
+/* ":" first, so that a missing argument comes back as ':'. */
+static void build_getopt(struct option *lo, char *so)
+{
+	*so++ = ':';
+	for (size_t i = 0; i < NOPTS; i++) {
+		lo[i] = (struct option){opts[i].name,
+		                        takes_arg(&opts[i]) ? required_argument
+		                                            : no_argument,
+		                        NULL, (int)(LONG_VAL_BASE + i)};
+		if (short_of(&opts[i])) {
+			*so++ = (char)short_of(&opts[i]);
+			if (takes_arg(&opts[i]))
+				*so++ = ':';
+		}
+	}
+	lo[NOPTS] = (struct option){NULL, 0, NULL, 0};
+	*so = '\0';
+}
+
+/* The message for getopt's '?' (bad option) or ':' (missing argument). */
+static void getopt_error(int ch, int argc, char **argv, char *err,
+                         size_t errsz)
+{
+	const struct opt *o = opt_of_val(optopt);
+	char sb[SHOW_MAX + 4], name[SHOW_MAX + 4];
+	const char *arg;
+	size_t n = 0, matches = 0;
+
+	if (ch == ':' && o != NULL) {
+		seterr(err, errsz, "--%s: missing argument", o->name);
+		return;
+	}
+	if (o != NULL && optopt >= LONG_VAL_BASE) {
+		seterr(err, errsz, "--%s takes no argument", o->name);
+		return;
+	}
+	if (optopt != 0) {
+		seterr(err, errsz, "unknown option '-%c'", optopt);
+		return;
+	}
+	if (optind < 1 || optind > argc) {
+		seterr(err, errsz, "unknown option");
+		return;
+	}
+	arg = show(argv[optind - 1], sb);  /* a long option: "--name[=value]" */
+	while (arg[n] && arg[n] != '=' && n < SHOW_MAX + 3)
+		n++;
+	memcpy(name, arg, n);
+	name[n] = '\0';
+	for (size_t i = 0; i < NOPTS && n > 2; i++)
+		matches += strncmp(opts[i].name, name + 2, n - 2) == 0;
+	seterr(err, errsz, "%s option '%s'", matches > 1 ? "ambiguous" : "unknown",
+	       name);
+}
+
+/* Records one option found by getopt_long. */
+static int cli_record(struct cli *cli, const struct opt *o, char *arg,
+                      char *err, size_t errsz)
+{
+	switch (o->kind) {
+	case K_HELP:
+		cli->help = true;
+		return 0;
+	case K_VERSION:
+		cli->version = true;
+		return 0;
+	case K_CONFIG:
+		if (*arg == '\0') {
+			seterr(err, errsz, "--config: empty file name");
+			return -1;
+		}
+		cli->config_path = arg;
+		return 0;
+	default:
+		break;
+	}
+	if (cli->nargs >= CLI_ARGS_MAX) {
+		seterr(err, errsz, "too many options (at most %d)", CLI_ARGS_MAX);
+		return -1;
+	}
+	cli->args[cli->nargs].key = o->name;
+	cli->args[cli->nargs].value = takes_arg(o) ? arg : NULL;
+	cli->nargs++;
+	return 0;
+}
+
+int cli_parse(int argc, char **argv, struct cli *cli, char *err, size_t errsz)
+{
+	struct option lo[NOPTS + 1];
+	char so[2 * NOPTS + 2], sb[SHOW_MAX + 4];
+	int ch;
+
+	memset(cli, 0, sizeof *cli);
+	if (argc < 1)
+		return 0;
+	build_getopt(lo, so);
+	optind = 0;  /* GNU: start afresh, so this can run more than once */
+	opterr = 0;  /* we report errors ourselves */
+	while ((ch = getopt_long(argc, argv, so, lo, NULL)) != -1) {
+		const struct opt *o = opt_of_val(ch);
+
+		if (ch == '?' || ch == ':' || o == NULL) {
+			getopt_error(ch, argc, argv, err, errsz);
+			return -1;
+		}
+		if (cli_record(cli, o, optarg, err, errsz) != 0)
+			return -1;
+	}
+	if (optind < argc) {
+		seterr(err, errsz, "unexpected argument '%s'",
+		       show(argv[optind], sb));
+		return -1;
+	}
+	return 0;
+}
+
+int config_build(struct config *c, const struct cli *cli, char *err,
+                 size_t errsz)
+{
+	struct config tmp;  /* all or nothing: c is untouched on failure */
+	int rc;
+
+	config_defaults(&tmp);
+	if (cli->config_path != NULL)
+		rc = config_load_file(&tmp, cli->config_path, true, err, errsz);
+	else
+		rc = config_load_file(&tmp, DEFAULT_CONFIG_PATH, false, err, errsz);
+	if (rc != 0)
+		return -1;
+	for (unsigned i = 0; i < cli->nargs && i < CLI_ARGS_MAX; i++)
+		if (config_set(&tmp, SRC_CLI, cli->args[i].key, cli->args[i].value,
+		               err, errsz) != 0)
+			return -1;
+	if (config_validate(&tmp, err, errsz) != 0)
+		return -1;
+	*c = tmp;
+	return 0;
+}

@@ -1,0 +1,78 @@
+/* Messages between the network child and the lookup helper, over a
+ * SOCK_SEQPACKET socketpair. Every message is a fixed-size typed struct;
+ * the receiver checks the exact length, the type, and every field's range
+ * (DESIGN §2). The decoders are pure, so they are unit tested and fuzzed. */
+#ifndef PRIVIDENT_IPC_H
+#define PRIVIDENT_IPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "limits.h"
+
+enum ipc_type {
+	IPC_QUERY = 0x51525931, /* child -> helper, with the client connection's fd */
+	IPC_EVENT = 0x45564e31, /* child -> helper: something worth a log line */
+	IPC_REPLY = 0x52504c31, /* helper -> child: the finished reply line */
+};
+
+/* "Who owns the connection behind this socket, on these two ports?" The
+ * ports were parsed by the child and are range-checked again here. */
+struct ipc_query {
+	uint32_t type;        /* IPC_QUERY */
+	uint32_t conn;        /* the child's connection slot, echoed in the reply */
+	uint32_t gen;         /* the slot's generation, so a stale reply is dropped */
+	uint16_t server_port; /* 1..65535 */
+	uint16_t client_port; /* 1..65535 */
+};
+
+/* Events the child reports; the helper logs them. Numbers only: the helper
+ * never formats a string the child sent. */
+enum ipc_event_kind {
+	EV_INVALID = 1,       /* malformed line, connection closed */
+	EV_TIMEOUT,           /* idle time-out */
+	EV_MAX_QUERIES,       /* --max-queries reached */
+	EV_LIMIT_HOST,        /* refused: --max-per-host */
+	EV_LIMIT_TOTAL,       /* refused: --max-connections */
+	EV_BAD_PORT,          /* INVALID-PORT answered by the child */
+	EV_KIND_END
+};
+
+struct ipc_event {
+	uint32_t type;        /* IPC_EVENT */
+	uint32_t kind;        /* enum ipc_event_kind */
+	uint32_t count;       /* how many such events this line stands for (>= 1) */
+	uint16_t family;      /* AF_INET or AF_INET6 */
+	uint16_t pad;         /* 0 */
+	uint8_t addr[16];     /* the peer's address (AF_INET: first 4 bytes) */
+	uint32_t ports[2];    /* EV_BAD_PORT: the ports as parsed (<= 99999) */
+};
+
+struct ipc_reply {
+	uint32_t type;        /* IPC_REPLY */
+	uint32_t conn, gen;   /* from the query */
+	uint32_t len;         /* 1..REPLY_MAX-1 bytes of line */
+	char line[REPLY_MAX]; /* an RFC 1413 reply line ending CR LF */
+};
+
+/* Exact-size, type and range checks. Return 0 and fill *out, or -1. */
+int ipc_decode_query(const void *buf, size_t len, struct ipc_query *out);
+int ipc_decode_event(const void *buf, size_t len, struct ipc_event *out);
+int ipc_decode_reply(const void *buf, size_t len, struct ipc_reply *out);
+
+/* The largest message either side can receive, for receive buffers: one
+ * byte more than the largest message, so an over-long one is seen as such
+ * rather than silently truncated. */
+#define IPC_RECV_MAX (sizeof(struct ipc_reply) + 1)
+
+/* Sends one message, with fd attached if fd >= 0. MSG_DONTWAIT if
+ * nonblock. Returns 0, or -1 with errno (EAGAIN when the peer is busy). */
+int ipc_send(int sock, const void *msg, size_t len, int fd, int nonblock);
+
+/* Receives one message into buf (size >= IPC_RECV_MAX). *fd gets a passed
+ * descriptor or -1; more than one descriptor, or a truncated message or
+ * control block, closes every received descriptor and fails (EBADMSG).
+ * Returns the length, 0 on end of file, or -1 with errno. */
+ssize_t ipc_recv(int sock, void *buf, size_t size, int *fd, int nonblock);
+
+#endif

@@ -1,0 +1,444 @@
+/* The monitor: the one process that keeps root, and only to open sockets and
+ * to start the workers. It reads nothing from the network or from the
+ * workers: it learns of them only through wait(). */
+#include "roles.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "listen.h"
+#include "log.h"
+#include "sandbox.h"
+
+/* A pair that dies within this long of its start counts as a crash loop. */
+#define CRASH_WINDOW_MS 10000
+/* First back-off step and its ceiling for a crash loop. */
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 30000
+/* How long a worker told to stop may take before it is killed. */
+#define STOP_GRACE_MS 2000
+/* Descriptors the workers need beyond one per client connection: the
+ * listeners, the socketpair, netlink, epoll, syslog, standard streams. */
+#define FD_RESERVE (LISTEN_MAX + 32)
+/* Exit status of a worker whose sandbox could not be entered. */
+#define EXIT_SANDBOX 70
+
+struct monitor {
+	struct config *cfg;
+	struct config cfg_store[2];  /* current and reloaded; swapped on HUP */
+	const struct cli *cli;
+	struct listen_set ls;
+	struct service_user user;
+	int inetd_fd;
+	pid_t child, helper;
+	int child_status;
+	int streak;                  /* quick deaths in a row */
+	uint64_t started_ms, restart_at_ms, kill_at_ms;
+	bool stopping;
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static sigset_t handled_signals(void)
+{
+	sigset_t s;
+	sigemptyset(&s);
+	sigaddset(&s, SIGCHLD);
+	sigaddset(&s, SIGTERM);
+	sigaddset(&s, SIGINT);
+	sigaddset(&s, SIGHUP);
+	return s;
+}
+
+/* ---- workers ---- */
+
+static void worker_init(void)
+{
+	sigset_t s = handled_signals();
+	signal(SIGHUP, SIG_IGN);
+	sigprocmask(SIG_UNBLOCK, &s, NULL);
+}
+
+static void run_child(struct monitor *m, int sock)
+{
+	char err[256];
+
+	worker_init();
+	if (sandbox_enter_child(&m->user, m->cfg, err, sizeof(err)) < 0) {
+		log_msg(LOG_LVL_ERR, "network child: %s", err);
+		_exit(EXIT_SANDBOX);
+	}
+	_exit(child_main(m->cfg, &m->ls, m->inetd_fd, sock));
+}
+
+static void run_helper(struct monitor *m, int sock, pid_t child)
+{
+	char err[256];
+
+	worker_init();
+	/* The helper never touches client sockets except those passed to it. */
+	listen_close(&m->ls);
+	if (m->inetd_fd >= 0)
+		close(m->inetd_fd);
+	if (sandbox_enter_helper(&m->user, m->cfg, err, sizeof(err)) < 0) {
+		log_msg(LOG_LVL_ERR, "lookup helper: %s", err);
+		_exit(EXIT_SANDBOX);
+	}
+	_exit(helper_main(m->cfg, sock, child));
+}
+
+static int start_workers(struct monitor *m)
+{
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		log_msg(LOG_LVL_ERR, "socketpair: %s", strerror(errno));
+		return -1;
+	}
+	m->child = fork();
+	if (m->child == 0) {
+		close(sv[1]);
+		run_child(m, sv[0]);
+	}
+	if (m->child > 0) {
+		m->helper = fork();
+		if (m->helper == 0) {
+			close(sv[0]);
+			run_helper(m, sv[1], m->child);
+		}
+	}
+	close(sv[0]);
+	close(sv[1]);
+	if (m->child < 0 || m->helper < 0) {
+		log_msg(LOG_LVL_ERR, "fork: %s", strerror(errno));
+		if (m->child > 0)
+			kill(m->child, SIGKILL);
+		m->helper = m->helper < 0 ? 0 : m->helper;
+		return -1;
+	}
+	m->started_ms = now_ms();
+	return 0;
+}
+
+static void stop_workers(struct monitor *m)
+{
+	if (m->child > 0)
+		kill(m->child, SIGTERM);
+	if (m->helper > 0)
+		kill(m->helper, SIGTERM);
+	if (m->kill_at_ms == 0)
+		m->kill_at_ms = now_ms() + STOP_GRACE_MS;
+}
+
+static void describe_exit(const char *who, pid_t pid, int st)
+{
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		log_msg(LOG_LVL_INFO, "%s (pid %d) exited", who, (int)pid);
+	else if (WIFEXITED(st))
+		log_msg(LOG_LVL_ERR, "%s (pid %d) exited with status %d%s", who,
+		        (int)pid, WEXITSTATUS(st),
+		        WEXITSTATUS(st) == EXIT_SANDBOX ? " (could not enter its sandbox)" : "");
+	else if (WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS)
+		log_msg(LOG_LVL_ERR, "%s (pid %d) was killed by seccomp: it made a forbidden system call",
+		        who, (int)pid);
+	else if (WIFSIGNALED(st))
+		log_msg(LOG_LVL_ERR, "%s (pid %d) was killed by signal %d (%s)", who,
+		        (int)pid, WTERMSIG(st), strsignal(WTERMSIG(st)));
+}
+
+static void schedule_restart(struct monitor *m)
+{
+	uint64_t now = now_ms(), delay = 0;
+
+	if (now - m->started_ms < CRASH_WINDOW_MS)
+		m->streak++;
+	else
+		m->streak = 0;
+	if (m->streak > 0) {
+		delay = BACKOFF_MIN_MS;
+		for (int i = 1; i < m->streak && delay < BACKOFF_MAX_MS; i++)
+			delay *= 2;
+		if (delay > BACKOFF_MAX_MS)
+			delay = BACKOFF_MAX_MS;
+		log_msg(LOG_LVL_WARN, "workers keep dying; restarting in %llu ms",
+		        (unsigned long long)delay);
+	}
+	m->restart_at_ms = now + delay;
+}
+
+/* A worker we told to stop that stopped is not news. */
+static bool expected_exit(const struct monitor *m, int st)
+{
+	if (!m->stopping && !m->kill_at_ms)
+		return false;
+	return (WIFEXITED(st) && WEXITSTATUS(st) == 0) ||
+	       (WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM);
+}
+
+static void reap(struct monitor *m)
+{
+	int st;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		bool quiet = expected_exit(m, st);
+		if (pid == m->child) {
+			m->child = 0;
+			m->child_status = st;
+			if (!quiet)
+				describe_exit("network child", pid, st);
+		} else if (pid == m->helper) {
+			m->helper = 0;
+			if (!quiet)
+				describe_exit("lookup helper", pid, st);
+		} else {
+			continue;
+		}
+		/* A pair lives and dies together: they share one socketpair. */
+		if (!m->stopping && m->inetd_fd < 0 && (m->child || m->helper))
+			stop_workers(m);
+		if (!m->child && !m->helper) {
+			m->kill_at_ms = 0;
+			if (!m->stopping && m->inetd_fd < 0)
+				schedule_restart(m);
+		}
+	}
+}
+
+/* ---- configuration reload ---- */
+
+static bool same_listen(const struct config *a, const struct config *b)
+{
+	if (a->nlisten != b->nlisten)
+		return false;
+	for (unsigned i = 0; i < a->nlisten; i++)
+		if (a->listen[i].len != b->listen[i].len ||
+		    memcmp(&a->listen[i].addr, &b->listen[i].addr, a->listen[i].len))
+			return false;
+	return true;
+}
+
+static void reload(struct monitor *m)
+{
+	struct config *next = m->cfg == &m->cfg_store[0] ? &m->cfg_store[1] : &m->cfg_store[0];
+	struct service_user user;
+	struct listen_set ls;
+	char err[512];
+
+	if (m->inetd_fd >= 0)
+		return;
+	if (config_build(next, m->cli, err, sizeof(err)) < 0 ||
+	    sandbox_resolve_user(next, &user, err, sizeof(err)) < 0) {
+		log_msg(LOG_LVL_ERR, "configuration not reloaded: %s", err);
+		return;
+	}
+	if (!m->ls.activated && !same_listen(m->cfg, next)) {
+		listen_close(&m->ls);   /* free the ports before binding anew */
+		if (listen_open(next, &ls, err, sizeof(err)) < 0) {
+			log_msg(LOG_LVL_ERR, "configuration not reloaded: %s", err);
+			if (listen_open(m->cfg, &m->ls, err, sizeof(err)) < 0)
+				log_msg(LOG_LVL_ERR, "cannot reopen the old sockets: %s", err);
+			return;
+		}
+		m->ls = ls;
+	}
+	next->foreground = m->cfg->foreground;  /* the log stays where it is */
+	m->cfg = next;
+	m->user = user;
+	m->streak = 0;
+	log_msg(LOG_LVL_INFO, "configuration reloaded; restarting the workers");
+	stop_workers(m);
+}
+
+/* ---- start-up ---- */
+
+static int raise_fd_limit(const struct config *c, char *err, size_t errsz)
+{
+	struct rlimit rl;
+	rlim_t need = (rlim_t)c->max_connections + FD_RESERVE;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 0;
+	if (rl.rlim_cur >= need)
+		return 0;
+	rl.rlim_cur = need;
+	if (rl.rlim_max < need)
+		rl.rlim_max = need;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
+		snprintf(err, errsz, "max-connections %u needs %llu file descriptors: %s",
+		         c->max_connections, (unsigned long long)need, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int daemonize(void)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -1;
+	if (pid > 0)
+		_exit(0);
+	setsid();
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid > 0)
+		_exit(0);
+	if (chdir("/") < 0)
+		return -1;
+	int fd = open("/dev/null", O_RDWR);
+	if (fd < 0)
+		return -1;
+	dup2(fd, 0);
+	dup2(fd, 1);
+	dup2(fd, 2);
+	if (fd > 2)
+		close(fd);
+	return 0;
+}
+
+/* inetd: the connection moves off the standard streams, which then point
+ * at /dev/null (or stay on the log with -f). */
+static int take_inetd(struct monitor *m, char *err, size_t errsz)
+{
+	if (listen_check_inetd(STDIN_FILENO, err, errsz) < 0)
+		return -1;
+	m->inetd_fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+	int null = open("/dev/null", O_RDWR);
+	if (m->inetd_fd < 0 || null < 0) {
+		snprintf(err, errsz, "--inetd: %s", strerror(errno));
+		return -1;
+	}
+	dup2(null, STDIN_FILENO);
+	dup2(null, STDOUT_FILENO);
+	if (!m->cfg->foreground)
+		dup2(null, STDERR_FILENO);
+	close(null);
+	return 0;
+}
+
+static int open_sockets(struct monitor *m, char *err, size_t errsz)
+{
+	if (m->cfg->inetd)
+		return take_inetd(m, err, errsz);
+	int r = listen_activated(&m->ls, err, errsz);
+	if (r < 0)
+		return -1;
+	if (r == 0 && listen_open(m->cfg, &m->ls, err, errsz) < 0)
+		return -1;
+	return 0;
+}
+
+/* ---- the loop ---- */
+
+static int wait_timeout_ms(const struct monitor *m)
+{
+	uint64_t now = now_ms(), due = UINT64_MAX;
+
+	if (m->kill_at_ms)
+		due = m->kill_at_ms;
+	if (!m->stopping && !m->child && !m->helper && m->restart_at_ms < due)
+		due = m->restart_at_ms;
+	if (due == UINT64_MAX)
+		return -1;
+	return due > now ? (int)(due - now) : 0;
+}
+
+static void on_timer(struct monitor *m)
+{
+	uint64_t now = now_ms();
+
+	if (m->kill_at_ms && now >= m->kill_at_ms) {
+		if (m->child > 0)
+			kill(m->child, SIGKILL);
+		if (m->helper > 0)
+			kill(m->helper, SIGKILL);
+		m->kill_at_ms = 0;
+	}
+	if (!m->stopping && m->inetd_fd < 0 && !m->child && !m->helper &&
+	    now >= m->restart_at_ms && start_workers(m) < 0)
+		schedule_restart(m);
+}
+
+static int loop(struct monitor *m)
+{
+	sigset_t set = handled_signals();
+
+	for (;;) {
+		siginfo_t si;
+		int ms = wait_timeout_ms(m);
+		struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+		int sig = sigtimedwait(&set, &si, ms < 0 ? NULL : &ts);
+
+		if (sig == SIGCHLD)
+			reap(m);
+		else if (sig == SIGTERM || sig == SIGINT) {
+			if (!m->stopping)
+				log_msg(LOG_LVL_INFO, "stopping");
+			m->stopping = true;
+			stop_workers(m);
+		} else if (sig == SIGHUP)
+			reload(m);
+		if ((m->stopping || m->inetd_fd >= 0) && !m->child && !m->helper)
+			break;
+		on_timer(m);
+	}
+	if (m->inetd_fd >= 0 && !m->stopping)
+		return WIFEXITED(m->child_status) ? WEXITSTATUS(m->child_status) : 1;
+	log_msg(LOG_LVL_INFO, "stopped");
+	return 0;
+}
+
+int monitor_main(struct config *c, const struct cli *cli)
+{
+	static struct monitor m;
+	char err[512], where[512];
+	sigset_t set = handled_signals();
+
+	m.cfg_store[0] = *c;
+	m.cfg = &m.cfg_store[0];
+	m.cli = cli;
+	m.inetd_fd = -1;
+	if (sandbox_resolve_user(m.cfg, &m.user, err, sizeof(err)) < 0) {
+		fprintf(stderr, "privident: %s\n", err);
+		return 2;
+	}
+	if (raise_fd_limit(m.cfg, err, sizeof(err)) < 0 ||
+	    open_sockets(&m, err, sizeof(err)) < 0) {
+		fprintf(stderr, "privident: %s\n", err);
+		return 1;
+	}
+	if (!m.cfg->foreground && !m.cfg->inetd && daemonize() < 0) {
+		fprintf(stderr, "privident: cannot become a daemon: %s\n", strerror(errno));
+		return 1;
+	}
+	log_open(m.cfg->foreground);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (m.inetd_fd < 0) {
+		listen_describe(&m.ls, where, sizeof(where));
+		log_msg(LOG_LVL_INFO, "privident %s started: listening on %s%s, workers as uid %u",
+		        PRIVIDENT_VERSION, where, m.ls.activated ? " (socket activation)" : "",
+		        (unsigned)m.user.uid);
+	}
+	if (start_workers(&m) < 0)
+		schedule_restart(&m);
+	return loop(&m);
+}

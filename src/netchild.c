@@ -1,0 +1,696 @@
+/* The network child: the only process that reads bytes from strangers, so
+ * it must be assumed compromised and knows nothing worth stealing. It
+ * accepts, reads, parses, hands each query with its connection to the
+ * helper, and writes the helper's replies back in order. All memory is
+ * allocated at start-up; the event loop allocates nothing. */
+#include "roles.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hosts.h"
+#include "ipc.h"
+#include "reply.h"
+#include "request.h"
+
+/* Connections accepted per listener wake-up, so one busy listener cannot
+ * starve the others or the replies. */
+#define ACCEPT_BATCH 64
+/* epoll events handled per wake-up. */
+#define EVENT_BATCH 256
+/* Event lines per kind per second before they are summed up in one line,
+ * so a flood cannot flood the log. */
+#define EVENT_BURST 10
+#define EVENT_WINDOW_MS 1000
+/* Reply messages from the helper read per wake-up before looking at the
+ * clients again. */
+#define REPLY_BATCH 64
+
+#define NIL UINT32_MAX
+
+/* What an epoll event is about: the high half of its data. */
+enum { TAG_CONN = 0, TAG_LISTENER = 1, TAG_HELPER = 2 };
+#define TAG(t, i) ((uint64_t)(t) << 32 | (uint32_t)(i))
+
+enum conn_state {
+	C_FREE,
+	C_READING,     /* parsing input */
+	C_QUEUED,      /* query waiting for room on the helper socket */
+	C_WAITING,     /* query sent, waiting for the helper's reply */
+	C_WRITING,     /* reply partly written, waiting for EPOLLOUT */
+};
+
+struct link { uint32_t prev, next; };
+struct list { uint32_t head, tail; };
+
+struct conn {
+	int fd;
+	uint32_t gen;
+	uint8_t state;
+	uint8_t close_after;    /* close once the pending output is written */
+	uint16_t in_off, in_len;
+	uint16_t out_off, out_len;
+	uint32_t queries;
+	uint64_t active_ms;     /* last accept or completed line */
+	struct link idle;       /* ordered by active_ms */
+	struct link sendq;      /* waiting for the helper socket */
+	struct req_parser parser;
+	struct req_query q;
+	uint16_t family;
+	uint8_t host[HOST_KEY_LEN];
+	uint8_t addr[16];
+	uint8_t in[CONN_INBUF];
+};
+
+struct event_rate {
+	uint64_t window_ms;
+	uint32_t sent, suppressed;
+	struct ipc_event last;
+};
+
+struct child {
+	const struct config *cfg;
+	int ep, sock;
+	int inetd;
+	const struct listen_set *ls;
+	struct conn *conns;
+	char *outbuf;           /* REPLY_MAX per connection, touched only on a
+	                           short write */
+	uint32_t nconns, used, free_head;
+	struct list idle, sendq;
+	struct host_table hosts;
+	struct event_rate rate[EV_KIND_END];
+	uint64_t now_ms;
+	int helper_out;         /* EPOLLOUT armed on the helper socket */
+};
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static uint64_t clock_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* ---- intrusive lists of connection slots ---- */
+
+static struct link *link_of(struct child *ch, uint32_t i, size_t off)
+{
+	return (struct link *)((char *)&ch->conns[i] + off);
+}
+
+static void list_push(struct child *ch, struct list *l, uint32_t i, size_t off)
+{
+	struct link *k = link_of(ch, i, off);
+	k->prev = l->tail;
+	k->next = NIL;
+	if (l->tail != NIL)
+		link_of(ch, l->tail, off)->next = i;
+	else
+		l->head = i;
+	l->tail = i;
+}
+
+static void list_remove(struct child *ch, struct list *l, uint32_t i, size_t off)
+{
+	struct link *k = link_of(ch, i, off);
+	if (k->prev != NIL)
+		link_of(ch, k->prev, off)->next = k->next;
+	else
+		l->head = k->next;
+	if (k->next != NIL)
+		link_of(ch, k->next, off)->prev = k->prev;
+	else
+		l->tail = k->prev;
+	k->prev = k->next = NIL;
+}
+
+#define IDLE offsetof(struct conn, idle)
+#define SENDQ offsetof(struct conn, sendq)
+
+/* ---- events for the log, through the helper ---- */
+
+static void event_send(struct child *ch, struct ipc_event *e)
+{
+	/* Never block on the helper for a log line: drop it instead. */
+	(void)ipc_send(ch->sock, e, sizeof(*e), -1, 1);
+}
+
+static void event_flush(struct child *ch, uint32_t kind)
+{
+	struct event_rate *r = &ch->rate[kind];
+
+	if (ch->now_ms - r->window_ms < EVENT_WINDOW_MS)
+		return;
+	if (r->suppressed) {
+		r->last.count = r->suppressed;
+		event_send(ch, &r->last);
+	}
+	r->window_ms = ch->now_ms;
+	r->sent = r->suppressed = 0;
+}
+
+static void event(struct child *ch, const struct conn *c, uint32_t kind,
+                  const struct req_query *q)
+{
+	struct event_rate *r = &ch->rate[kind];
+	struct ipc_event *e = &r->last;
+
+	event_flush(ch, kind);
+	memset(e, 0, sizeof(*e));
+	e->type = IPC_EVENT;
+	e->kind = kind;
+	e->count = 1;
+	e->family = c->family;
+	memcpy(e->addr, c->addr, sizeof(e->addr));
+	if (q) {
+		e->ports[0] = q->server_port;
+		e->ports[1] = q->client_port;
+	}
+	if (r->sent < EVENT_BURST) {
+		r->sent++;
+		event_send(ch, e);
+	} else {
+		r->suppressed++;
+	}
+}
+
+static void events_flush_all(struct child *ch)
+{
+	for (uint32_t k = EV_INVALID; k < EV_KIND_END; k++)
+		event_flush(ch, k);
+}
+
+/* ---- connection table ---- */
+
+static uint32_t conn_index(const struct child *ch, const struct conn *c)
+{
+	return (uint32_t)(c - ch->conns);
+}
+
+static void conn_close(struct child *ch, struct conn *c)
+{
+	uint32_t i = conn_index(ch, c);
+
+	/* Deregister explicitly: the helper may still hold a duplicate of this
+	 * descriptor, which would keep the epoll registration alive. */
+	epoll_ctl(ch->ep, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	if (c->state == C_QUEUED)
+		list_remove(ch, &ch->sendq, i, SENDQ);
+	list_remove(ch, &ch->idle, i, IDLE);
+	if (!ch->inetd)
+		hosts_del(&ch->hosts, c->host);
+	c->fd = -1;
+	c->state = C_FREE;
+	c->gen++;
+	c->idle.next = ch->free_head;
+	ch->free_head = i;
+	ch->used--;
+}
+
+static void addr_of(const struct sockaddr_storage *ss, struct conn *c)
+{
+	memset(c->addr, 0, sizeof(c->addr));
+	if (ss->ss_family == AF_INET) {
+		c->family = AF_INET;
+		memcpy(c->addr, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+	} else {
+		c->family = AF_INET6;
+		memcpy(c->addr, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+	}
+	host_key(c->family, c->addr, c->host);
+}
+
+static struct conn *conn_open(struct child *ch, int fd,
+                              const struct sockaddr_storage *ss)
+{
+	uint32_t i = ch->free_head;
+	struct conn *c = &ch->conns[i];
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET };
+
+	ch->free_head = c->idle.next;
+	ch->used++;
+	c->fd = fd;
+	c->state = C_READING;
+	c->close_after = 0;
+	c->in_off = c->in_len = c->out_off = c->out_len = 0;
+	c->queries = 0;
+	c->active_ms = ch->now_ms;
+	req_init(&c->parser);
+	addr_of(ss, c);
+	list_push(ch, &ch->idle, i, IDLE);
+	ev.data.u64 = TAG(TAG_CONN, i);
+	if (epoll_ctl(ch->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		conn_close(ch, c);
+		return NULL;
+	}
+	return c;
+}
+
+/* A refused connection is accepted and closed at once, so the accept queue
+ * never stalls behind it. */
+static void refuse(struct child *ch, int fd, const struct sockaddr_storage *ss,
+                   uint32_t kind)
+{
+	struct conn tmp;
+
+	close(fd);
+	addr_of(ss, &tmp);
+	event(ch, &tmp, kind, NULL);
+}
+
+/* ---- replies ---- */
+
+static char *outbuf_of(struct child *ch, const struct conn *c)
+{
+	return ch->outbuf + (size_t)conn_index(ch, c) * REPLY_MAX;
+}
+
+static void process(struct child *ch, struct conn *c);
+
+/* Writes as much of the pending output as the socket takes. Returns 1 when
+ * all is written, 0 when waiting for EPOLLOUT, -1 when the connection was
+ * closed. */
+static int flush_out(struct child *ch, struct conn *c)
+{
+	while (c->out_off < c->out_len) {
+		ssize_t n = send(c->fd, outbuf_of(ch, c) + c->out_off,
+		                 c->out_len - c->out_off, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			c->state = C_WRITING;
+			return 0;
+		}
+		if (n <= 0) {
+			conn_close(ch, c);
+			return -1;
+		}
+		c->out_off += (uint16_t)n;
+	}
+	c->out_off = c->out_len = 0;
+	return 1;
+}
+
+/* Queues a reply line behind whatever is pending, then writes. */
+static int write_reply(struct child *ch, struct conn *c, const char *line,
+                       size_t len)
+{
+	if (len > (size_t)REPLY_MAX - c->out_len) {
+		conn_close(ch, c);
+		return -1;
+	}
+	memcpy(outbuf_of(ch, c) + c->out_len, line, len);
+	c->out_len += (uint16_t)len;
+	return flush_out(ch, c);
+}
+
+/* After a reply is out: close if that was the last one allowed, else go on
+ * with the input already buffered. */
+static void reply_done(struct child *ch, struct conn *c)
+{
+	c->queries++;
+	if (c->queries >= ch->cfg->max_queries) {
+		event(ch, c, EV_MAX_QUERIES, NULL);
+		c->close_after = 1;
+	}
+	if (c->close_after) {
+		conn_close(ch, c);
+		return;
+	}
+	c->state = C_READING;
+	process(ch, c);
+}
+
+static void send_line(struct child *ch, struct conn *c, const char *line,
+                      int len)
+{
+	int r = write_reply(ch, c, line, (size_t)len);
+	if (r == 1)
+		reply_done(ch, c);
+	/* r == 0: reply_done runs when the rest is written */
+}
+
+/* ---- queries to the helper ---- */
+
+static int send_query(struct child *ch, struct conn *c)
+{
+	struct ipc_query q = {
+		.type = IPC_QUERY,
+		.conn = conn_index(ch, c),
+		.gen = c->gen,
+		.server_port = (uint16_t)c->q.server_port,
+		.client_port = (uint16_t)c->q.client_port,
+	};
+	return ipc_send(ch->sock, &q, sizeof(q), c->fd, 1);
+}
+
+static void arm_helper_out(struct child *ch, int on)
+{
+	struct epoll_event ev = { .events = EPOLLIN | (on ? EPOLLOUT : 0) };
+
+	if (ch->helper_out == on)
+		return;
+	ev.data.u64 = TAG(TAG_HELPER, 0);
+	epoll_ctl(ch->ep, EPOLL_CTL_MOD, ch->sock, &ev);
+	ch->helper_out = on;
+}
+
+static void ask_helper(struct child *ch, struct conn *c)
+{
+	if (ch->sendq.head == NIL && send_query(ch, c) == 0) {
+		c->state = C_WAITING;
+		return;
+	}
+	if (errno != EAGAIN && ch->sendq.head == NIL) {
+		stop_requested = 1;   /* the helper is gone */
+		return;
+	}
+	c->state = C_QUEUED;
+	list_push(ch, &ch->sendq, conn_index(ch, c), SENDQ);
+	arm_helper_out(ch, 1);
+}
+
+static void drain_sendq(struct child *ch)
+{
+	while (ch->sendq.head != NIL) {
+		struct conn *c = &ch->conns[ch->sendq.head];
+		if (send_query(ch, c) < 0) {
+			if (errno != EAGAIN)
+				stop_requested = 1;
+			return;
+		}
+		list_remove(ch, &ch->sendq, ch->sendq.head, SENDQ);
+		c->state = C_WAITING;
+	}
+	arm_helper_out(ch, 0);
+}
+
+/* ---- input ---- */
+
+static void touch(struct child *ch, struct conn *c)
+{
+	uint32_t i = conn_index(ch, c);
+	c->active_ms = ch->now_ms;
+	list_remove(ch, &ch->idle, i, IDLE);
+	list_push(ch, &ch->idle, i, IDLE);
+}
+
+static void bad_port(struct child *ch, struct conn *c)
+{
+	char line[REPLY_MAX];
+	int n = reply_format_error(line, sizeof(line), c->q.server_port,
+	                           c->q.client_port, REPLY_INVALID_PORT);
+	event(ch, c, EV_BAD_PORT, &c->q);
+	send_line(ch, c, line, n);
+}
+
+static void invalid(struct child *ch, struct conn *c)
+{
+	char line[REPLY_MAX];
+	int n = reply_format_error(line, sizeof(line), 0, 0, REPLY_INVALID_PORT);
+	event(ch, c, EV_INVALID, NULL);
+	c->close_after = 1;
+	if (write_reply(ch, c, line, (size_t)n) == 1)
+		conn_close(ch, c);
+}
+
+/* Feeds buffered input to the parser until a line completes. Returns 1 if
+ * the connection left the reading state (or was closed). */
+static int parse_buffered(struct child *ch, struct conn *c)
+{
+	while (c->in_off < c->in_len) {
+		size_t used;
+		enum req_status st = req_feed(&c->parser, c->in + c->in_off,
+		                              c->in_len - c->in_off, &used, &c->q);
+		c->in_off += (uint16_t)used;
+		if (st == REQ_MORE)
+			continue;
+		if (st == REQ_INVALID) {
+			invalid(ch, c);
+			return 1;
+		}
+		touch(ch, c);
+		if (st == REQ_QUERY)
+			ask_helper(ch, c);
+		else
+			bad_port(ch, c);
+		return 1;
+	}
+	return 0;
+}
+
+/* Reads and parses until a query is out, the input runs dry, or the
+ * connection ends. Edge-triggered: we read until EAGAIN. */
+static void process(struct child *ch, struct conn *c)
+{
+	while (c->state == C_READING) {
+		if (parse_buffered(ch, c))
+			return;
+		ssize_t n = read(c->fd, c->in, sizeof(c->in));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n <= 0) {
+			conn_close(ch, c);
+			return;
+		}
+		c->in_off = 0;
+		c->in_len = (uint16_t)n;
+	}
+}
+
+static void on_conn(struct child *ch, uint32_t i, uint32_t events)
+{
+	struct conn *c = &ch->conns[i];
+
+	if (c->state == C_FREE)
+		return;
+	if (c->state == C_WRITING && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
+		if (flush_out(ch, c) == 1) {
+			c->state = C_WAITING;   /* not reading: reply_done decides */
+			reply_done(ch, c);
+		}
+		return;
+	}
+	if (c->state == C_READING)
+		process(ch, c);
+}
+
+/* ---- replies from the helper ---- */
+
+static void on_reply(struct child *ch, const struct ipc_reply *r)
+{
+	struct conn *c;
+
+	if (r->conn >= ch->nconns)
+		return;
+	c = &ch->conns[r->conn];
+	/* A reply for a connection closed meanwhile finds another generation. */
+	if (c->state != C_WAITING || c->gen != r->gen)
+		return;
+	send_line(ch, c, r->line, (int)r->len);
+}
+
+/* Returns -1 when the helper is gone or misbehaves: the child then exits
+ * and the monitor restarts both. */
+static int on_helper(struct child *ch)
+{
+	unsigned char buf[IPC_RECV_MAX];
+	struct ipc_reply r;
+
+	for (int k = 0; k < REPLY_BATCH; k++) {
+		int fd;
+		ssize_t n = ipc_recv(ch->sock, buf, sizeof(buf), &fd, 1);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (fd >= 0)
+			close(fd);
+		if (n <= 0 || fd >= 0 || ipc_decode_reply(buf, (size_t)n, &r) < 0)
+			return -1;
+		on_reply(ch, &r);
+	}
+	return 0;
+}
+
+/* ---- accepting ---- */
+
+static void on_listener(struct child *ch, int lfd)
+{
+	for (int k = 0; k < ACCEPT_BATCH; k++) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		int fd = accept4(lfd, (struct sockaddr *)&ss, &sl,
+		                 SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return;   /* EAGAIN, or a connection already gone */
+		if (ch->used >= ch->nconns) {
+			refuse(ch, fd, &ss, EV_LIMIT_TOTAL);
+			continue;
+		}
+		struct conn tmp;
+		addr_of(&ss, &tmp);
+		if (hosts_add(&ch->hosts, tmp.host, ch->cfg->max_per_host) < 0) {
+			refuse(ch, fd, &ss, EV_LIMIT_HOST);
+			continue;
+		}
+		struct conn *c = conn_open(ch, fd, &ss);
+		if (c)
+			process(ch, c);
+	}
+}
+
+/* ---- time-outs ---- */
+
+static void expire(struct child *ch)
+{
+	uint64_t limit = (uint64_t)ch->cfg->timeout * 1000;
+
+	while (ch->idle.head != NIL) {
+		struct conn *c = &ch->conns[ch->idle.head];
+		if (ch->now_ms - c->active_ms < limit)
+			return;
+		event(ch, c, EV_TIMEOUT, NULL);
+		conn_close(ch, c);
+	}
+}
+
+static int next_timeout_ms(const struct child *ch)
+{
+	uint64_t limit = (uint64_t)ch->cfg->timeout * 1000;
+	uint64_t wait = EVENT_WINDOW_MS;   /* also flushes summed-up events */
+
+	if (ch->idle.head != NIL) {
+		uint64_t due = ch->conns[ch->idle.head].active_ms + limit;
+		uint64_t left = due > ch->now_ms ? due - ch->now_ms : 0;
+		if (left < wait)
+			wait = left;
+	}
+	return (int)wait;
+}
+
+/* ---- set-up and loop ---- */
+
+static int setup(struct child *ch)
+{
+	uint32_t n = ch->inetd ? 1 : ch->cfg->max_connections;
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	ch->nconns = n;
+	ch->conns = calloc(n, sizeof(*ch->conns));
+	ch->outbuf = malloc((size_t)n * REPLY_MAX);
+	if (!ch->conns || !ch->outbuf)
+		return -1;
+	if (!ch->inetd && hosts_init(&ch->hosts, n) < 0)
+		return -1;
+	for (uint32_t i = 0; i < n; i++) {
+		ch->conns[i].fd = -1;
+		ch->conns[i].idle.next = i + 1 < n ? i + 1 : NIL;
+	}
+	ch->free_head = 0;
+	ch->idle.head = ch->idle.tail = NIL;
+	ch->sendq.head = ch->sendq.tail = NIL;
+	ch->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (ch->ep < 0)
+		return -1;
+	ev.data.u64 = TAG(TAG_HELPER, 0);
+	if (epoll_ctl(ch->ep, EPOLL_CTL_ADD, ch->sock, &ev) < 0)
+		return -1;
+	for (unsigned k = 0; !ch->inetd && k < ch->ls->n; k++) {
+		ev.data.u64 = TAG(TAG_LISTENER, k);
+		if (epoll_ctl(ch->ep, EPOLL_CTL_ADD, ch->ls->fds[k], &ev) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int dispatch(struct child *ch, const struct epoll_event *ev)
+{
+	uint32_t hi = (uint32_t)(ev->data.u64 >> 32);
+	uint32_t lo = (uint32_t)ev->data.u64;
+
+	if (hi == TAG_LISTENER) {
+		on_listener(ch, ch->ls->fds[lo]);
+		return 0;
+	}
+	if (hi == TAG_HELPER) {
+		if ((ev->events & EPOLLOUT))
+			drain_sendq(ch);
+		if ((ev->events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && on_helper(ch) < 0)
+			return -1;
+		return 0;
+	}
+	on_conn(ch, lo, ev->events);
+	return 0;
+}
+
+static int serve(struct child *ch)
+{
+	struct epoll_event evs[EVENT_BATCH];
+
+	while (!stop_requested) {
+		int n = epoll_wait(ch->ep, evs, EVENT_BATCH, next_timeout_ms(ch));
+		if (n < 0 && errno != EINTR)
+			return 1;
+		ch->now_ms = clock_ms();
+		for (int k = 0; k < n; k++)
+			if (dispatch(ch, &evs[k]) < 0)
+				return 1;
+		expire(ch);
+		events_flush_all(ch);
+		if (ch->inetd && ch->used == 0)
+			return 0;
+	}
+	return 0;
+}
+
+static int start_inetd(struct child *ch, int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) < 0)
+		return -1;
+	struct conn *c = conn_open(ch, fd, &ss);
+	if (!c)
+		return -1;
+	process(ch, c);
+	return 0;
+}
+
+int child_main(const struct config *c, const struct listen_set *ls,
+               int inetd_fd, int sock)
+{
+	static struct child ch;
+	struct sigaction sa = { .sa_handler = on_term };
+
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	ch.cfg = c;
+	ch.ls = ls;
+	ch.sock = sock;
+	ch.inetd = inetd_fd >= 0;
+	ch.now_ms = clock_ms();
+	if (setup(&ch) < 0)
+		return 1;
+	if (ch.inetd && start_inetd(&ch, inetd_fd) < 0)
+		return 1;
+	return serve(&ch);
+}

@@ -1,0 +1,29 @@
+/* The three roles' entry points (DESIGN §2). */
+#ifndef PRIVIDENT_ROLES_H
+#define PRIVIDENT_ROLES_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include "config.h"
+
+struct listen_set {
+	int fds[LISTEN_MAX];
+	unsigned n;
+	bool activated;  /* inherited from systemd: never re-opened on SIGHUP */
+};
+
+/* The lookup helper: answers queries on sock until the child goes away.
+ * child is the network child's pid, stopped if it breaks the protocol.
+ * Returns the process exit status. */
+int helper_main(const struct config *c, int sock, pid_t child);
+
+/* The network child: serves the listening sockets (or, with inetd_fd >= 0,
+ * that one connection) through the helper on sock. Returns the exit
+ * status. */
+int child_main(const struct config *c, const struct listen_set *ls,
+               int inetd_fd, int sock);
+
+/* The monitor: opens the sockets, starts and restarts the workers. */
+int monitor_main(struct config *c, const struct cli *cli);
+
+#endif

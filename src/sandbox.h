@@ -1,0 +1,30 @@
+/* Locking the workers down (DESIGN §2): the service user, no capabilities,
+ * no_new_privs; seccomp and the empty root follow in the lockdown work. */
+#ifndef PRIVIDENT_SANDBOX_H
+#define PRIVIDENT_SANDBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include "config.h"
+
+struct service_user {
+	uid_t uid;
+	gid_t gid;
+	bool switch_user;   /* we are root and drop to uid/gid */
+};
+
+/* Works out who the workers run as: the configured user when started as
+ * root (it must exist and not be root), else the current user (a -u naming
+ * someone else is then an error). Returns 0, or -1 with a message. */
+int sandbox_resolve_user(const struct config *c, struct service_user *u,
+                         char *err, size_t errsz);
+
+/* Enter the network child's or the helper's sandbox. Returns 0, or -1 with
+ * a message. */
+int sandbox_enter_child(const struct service_user *u, const struct config *c,
+                        char *err, size_t errsz);
+int sandbox_enter_helper(const struct service_user *u, const struct config *c,
+                         char *err, size_t errsz);
+
+#endif

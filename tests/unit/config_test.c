@@ -1,0 +1,1126 @@
+/* Unit tests for src/config.c: defaults, every key, the file format, the
+ * command line, config_build and config_validate. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+
+static struct config c;
+static char err[1024];
+
+static int setup(void **state)
+{
+	(void)state;
+	config_defaults(&c);
+	memset(err, 0, sizeof err);
+	return 0;
+}
+
+#define T(f) cmocka_unit_test_setup(f, setup)
+
+/* --- helpers ------------------------------------------------------------ */
+
+static void set_ok(const char *key, const char *value)
+{
+	err[0] = '\0';
+	if (config_set(&c, SRC_FILE, key, value, err, sizeof err) != 0)
+		fail_msg("config_set(%s, %s) failed: %s", key,
+		         value ? value : "(null)", err);
+}
+
+/* Fails to set, leaves the config unchanged, and explains in one line
+ * starting with the key. */
+static void set_bad(const char *key, const char *value)
+{
+	struct config before = c;
+	char prefix[64];
+
+	err[0] = '\0';
+	if (config_set(&c, SRC_FILE, key, value, err, sizeof err) == 0)
+		fail_msg("config_set(%s, %s) was accepted", key,
+		         value ? value : "(null)");
+	assert_memory_equal(&before, &c, sizeof c);
+	snprintf(prefix, sizeof prefix, "%s: ", key);
+	assert_true(strncmp(err, prefix, strlen(prefix)) == 0);
+	assert_null(strchr(err, '\n'));
+}
+
+static void assert_contains(const char *hay, const char *needle)
+{
+	if (strstr(hay, needle) == NULL)
+		fail_msg("'%s' does not contain '%s'", hay, needle);
+}
+
+static const struct sockaddr_in *sin4(const struct listen_addr *l)
+{
+	assert_int_equal(l->addr.ss_family, AF_INET);
+	assert_int_equal(l->len, sizeof(struct sockaddr_in));
+	return (const struct sockaddr_in *)&l->addr;
+}
+
+static const struct sockaddr_in6 *sin6(const struct listen_addr *l)
+{
+	assert_int_equal(l->addr.ss_family, AF_INET6);
+	assert_int_equal(l->len, sizeof(struct sockaddr_in6));
+	return (const struct sockaddr_in6 *)&l->addr;
+}
+
+static void assert_v4(const struct listen_addr *l, const char *addr,
+                      unsigned port)
+{
+	struct in_addr want;
+
+	assert_int_equal(inet_pton(AF_INET, addr, &want), 1);
+	assert_memory_equal(&sin4(l)->sin_addr, &want, sizeof want);
+	assert_int_equal(ntohs(sin4(l)->sin_port), port);
+}
+
+static void assert_v6(const struct listen_addr *l, const char *addr,
+                      unsigned port)
+{
+	struct in6_addr want;
+
+	assert_int_equal(inet_pton(AF_INET6, addr, &want), 1);
+	assert_memory_equal(&sin6(l)->sin6_addr, &want, sizeof want);
+	assert_int_equal(ntohs(sin6(l)->sin6_port), port);
+}
+
+static int parse(const char *text)
+{
+	err[0] = '\0';
+	return config_parse_text(&c, text, strlen(text), "test.conf", err,
+	                         sizeof err);
+}
+
+static void parse_bad(const char *text, const char *want)
+{
+	struct config before = c;
+
+	if (parse(text) == 0)
+		fail_msg("text accepted: %s", text);
+	assert_string_equal(err, want);
+	assert_memory_equal(&before, &c, sizeof c);
+}
+
+/* Writes text to a new temporary file; its name goes to path. */
+static void write_temp(char *path, const char *text, size_t len)
+{
+	int fd;
+
+	strcpy(path, "/tmp/config_test.XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, len), (ssize_t)len);
+	close(fd);
+}
+
+#define ARGC(a) ((int)(sizeof(a) / sizeof((a)[0])) - 1)
+
+static struct cli cli;
+
+static int cli_ok(int argc, char **argv)
+{
+	err[0] = '\0';
+	if (cli_parse(argc, argv, &cli, err, sizeof err) != 0)
+		fail_msg("cli_parse failed: %s", err);
+	return 0;
+}
+
+static void cli_bad(int argc, char **argv, const char *want)
+{
+	err[0] = '\0';
+	assert_int_equal(cli_parse(argc, argv, &cli, err, sizeof err), -1);
+	assert_string_equal(err, want);
+}
+
+/* --- defaults ----------------------------------------------------------- */
+
+static void test_defaults(void **state)
+{
+	(void)state;
+	memset(&c, 0xa5, sizeof c);
+	config_defaults(&c);
+	assert_false(c.foreground);
+	assert_false(c.inetd);
+	assert_string_equal(c.user, DEFAULT_USER);
+	assert_false(c.user_set);
+	assert_int_equal(c.timeout, DEFAULT_TIMEOUT);
+	assert_int_equal(c.max_connections, DEFAULT_MAX_CONNECTIONS);
+	assert_int_equal(c.max_per_host, DEFAULT_MAX_PER_HOST);
+	assert_int_equal(c.max_queries, DEFAULT_MAX_QUERIES);
+	assert_int_equal(c.mode, MODE_USER);
+	assert_string_equal(c.fixed_name, "");
+	assert_int_equal(c.nlisten, 0);
+	assert_int_equal(c.listen_src, SRC_DEFAULT);
+	assert_false(c.debug_sandbox);
+	assert_int_equal(config_validate(&c, err, sizeof err), 0);
+}
+
+/* --- numbers ------------------------------------------------------------ */
+
+struct num_key {
+	const char *key;
+	size_t off;
+	unsigned min, max;
+};
+
+static const struct num_key num_keys[] = {
+	{"timeout", offsetof(struct config, timeout), TIMEOUT_MIN, TIMEOUT_MAX},
+	{"max-connections", offsetof(struct config, max_connections), 1,
+	 MAX_CONNECTIONS_MAX},
+	{"max-per-host", offsetof(struct config, max_per_host), 1,
+	 MAX_CONNECTIONS_MAX},
+	{"max-queries", offsetof(struct config, max_queries), 1, MAX_QUERIES_MAX},
+};
+
+static unsigned num_of(const struct num_key *k)
+{
+	return *(const unsigned *)((const char *)&c + k->off);
+}
+
+static void test_numbers_valid(void **state)
+{
+	char buf[32];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof num_keys / sizeof num_keys[0]; i++) {
+		const struct num_key *k = &num_keys[i];
+
+		snprintf(buf, sizeof buf, "%u", k->min);
+		set_ok(k->key, buf);
+		assert_int_equal(num_of(k), k->min);
+		snprintf(buf, sizeof buf, "%u", k->max);
+		set_ok(k->key, buf);
+		assert_int_equal(num_of(k), k->max);
+		snprintf(buf, sizeof buf, "%u", k->min + 1);
+		set_ok(k->key, buf);
+		assert_int_equal(num_of(k), k->min + 1);
+		snprintf(buf, sizeof buf, "%u", k->max - 1);
+		set_ok(k->key, buf);
+		assert_int_equal(num_of(k), k->max - 1);
+		set_ok(k->key, "007");  /* leading zeros: still decimal */
+		assert_int_equal(num_of(k), 7);
+	}
+}
+
+static void test_numbers_invalid(void **state)
+{
+	static const char *const bad[] = {
+		"", "abc", "-1", "+5", " 5", "5 ", "1 0", "5s", "0x10", "1e3",
+		"99999999999999999999", "4294967296", "4294967297",
+		"18446744073709551617", "\xff", "5\n",
+	};
+	char buf[32];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof num_keys / sizeof num_keys[0]; i++) {
+		const struct num_key *k = &num_keys[i];
+
+		snprintf(buf, sizeof buf, "%u", k->min - 1);
+		set_bad(k->key, buf);
+		snprintf(buf, sizeof buf, "%u", k->max + 1);
+		set_bad(k->key, buf);
+		for (size_t j = 0; j < sizeof bad / sizeof bad[0]; j++)
+			set_bad(k->key, bad[j]);
+		set_bad(k->key, NULL);
+		assert_contains(err, "needs a value");
+	}
+}
+
+static void test_number_message(void **state)
+{
+	(void)state;
+	set_bad("timeout", "abc");
+	assert_string_equal(err, "timeout: 'abc' is not a whole number of "
+	                         "seconds from 1 to 3600");
+	set_bad("max-queries", "0");
+	assert_string_equal(err, "max-queries: '0' is not a whole number from "
+	                         "1 to 100000");
+	/* On the command line the option is named as such. */
+	assert_int_equal(config_set(&c, SRC_CLI, "timeout", "abc", err,
+	                            sizeof err), -1);
+	assert_string_equal(err, "--timeout: 'abc' is not a whole number of "
+	                         "seconds from 1 to 3600");
+}
+
+/* --- booleans ----------------------------------------------------------- */
+
+static void test_booleans(void **state)
+{
+	static const char *const keys[] = {"foreground", "inetd",
+	                                   "debug-sandbox"};
+	static const char *const yes[] = {"yes", "true", "on", "1", "YES", "On"};
+	static const char *const no[] = {"no", "false", "off", "0", "No",
+	                                 "FALSE"};
+	static const char *const bad[] = {"", "maybe", "2", "yess", "y",
+	                                  " yes", "yes ", "01"};
+
+	(void)state;
+	for (size_t i = 0; i < 3; i++) {
+		bool *f = i == 0 ? &c.foreground : i == 1 ? &c.inetd
+		                                          : &c.debug_sandbox;
+
+		for (size_t j = 0; j < sizeof yes / sizeof yes[0]; j++) {
+			*f = false;
+			set_ok(keys[i], yes[j]);
+			assert_true(*f);
+			set_ok(keys[i], no[j]);
+			assert_false(*f);
+		}
+		set_ok(keys[i], NULL);  /* a bare command-line flag */
+		assert_true(*f);
+		for (size_t j = 0; j < sizeof bad / sizeof bad[0]; j++)
+			set_bad(keys[i], bad[j]);
+	}
+	set_bad("inetd", "maybe");
+	assert_string_equal(err, "inetd: 'maybe' is not yes, no, true, false, "
+	                         "on, off, 1 or 0");
+}
+
+/* --- user --------------------------------------------------------------- */
+
+static void test_user(void **state)
+{
+	char name[USERNAME_MAX + 2];
+
+	(void)state;
+	set_ok("user", "alice");
+	assert_string_equal(c.user, "alice");
+	assert_true(c.user_set);
+	set_ok("user", "a.b-c_1");
+	assert_string_equal(c.user, "a.b-c_1");
+	set_ok("user", "x-");
+	memset(name, 'u', sizeof name);
+	name[USERNAME_MAX] = '\0';
+	set_ok("user", name);
+	assert_string_equal(c.user, name);
+	name[USERNAME_MAX] = 'u';
+	name[USERNAME_MAX + 1] = '\0';
+	set_bad("user", name);
+	set_bad("user", "");
+	set_bad("user", "-x");
+	set_bad("user", "a b");
+	set_bad("user", "a:b");
+	set_bad("user", "a/b");
+	set_bad("user", "caf\xc3\xa9");
+	set_bad("user", NULL);
+}
+
+static void test_user_not_set_by_default(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("timeout = 5\n"), 0);
+	assert_false(c.user_set);
+	assert_int_equal(parse("user = _privident\n"), 0);
+	assert_true(c.user_set);  /* named, even if it is the default */
+}
+
+/* --- reply -------------------------------------------------------------- */
+
+static void test_reply_modes(void **state)
+{
+	char name[USERID_MAX + 2 + 6];
+
+	(void)state;
+	set_ok("reply", "uid");
+	assert_int_equal(c.mode, MODE_UID);
+	set_ok("reply", "fixed:IRCUSER");
+	assert_int_equal(c.mode, MODE_FIXED);
+	assert_string_equal(c.fixed_name, "IRCUSER");
+	set_ok("reply", "user");
+	assert_int_equal(c.mode, MODE_USER);
+	assert_string_equal(c.fixed_name, "");
+	set_ok("reply", "fixed:a b:c,d#e");
+	assert_string_equal(c.fixed_name, "a b:c,d#e");
+	set_ok("reply", "fixed:x");
+	assert_string_equal(c.fixed_name, "x");
+
+	strcpy(name, "fixed:");
+	memset(name + 6, 'n', USERID_MAX);
+	name[6 + USERID_MAX] = '\0';
+	set_ok("reply", name);
+	assert_int_equal(strlen(c.fixed_name), USERID_MAX);
+	name[6 + USERID_MAX] = 'n';
+	name[6 + USERID_MAX + 1] = '\0';
+	set_bad("reply", name);
+}
+
+static void test_reply_invalid(void **state)
+{
+	static const char *const bad[] = {
+		"", "User", "UID", "users", "token", "hidden", "fixed", "fixed:",
+		"fixed: x", "fixed:x ", "fixed:a\tb", "fixed:a\rb", "fixed:a\nb",
+		"fixed:\x7f", "fixed:caf\xc3\xa9", "fixed:\x01", "Fixed:x",
+	};
+
+	(void)state;
+	set_ok("reply", "uid");
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		set_bad("reply", bad[i]);
+	set_bad("reply", NULL);
+	assert_int_equal(c.mode, MODE_UID);
+	set_bad("reply", "token");
+	assert_string_equal(err, "reply: 'token' is not user, uid or fixed:NAME");
+}
+
+/* --- listen ------------------------------------------------------------- */
+
+static void test_listen_forms(void **state)
+{
+	struct listen_addr l;
+
+	(void)state;
+	assert_int_equal(parse_listen("127.0.0.1", &l, err, sizeof err), 0);
+	assert_v4(&l, "127.0.0.1", DEFAULT_PORT);
+	assert_int_equal(parse_listen("127.0.0.1:1130", &l, err, sizeof err), 0);
+	assert_v4(&l, "127.0.0.1", 1130);
+	assert_int_equal(parse_listen("0.0.0.0:1130", &l, err, sizeof err), 0);
+	assert_v4(&l, "0.0.0.0", 1130);
+	assert_int_equal(parse_listen("192.0.2.1:65535", &l, err, sizeof err), 0);
+	assert_v4(&l, "192.0.2.1", 65535);
+	assert_int_equal(parse_listen("192.0.2.1:1", &l, err, sizeof err), 0);
+	assert_v4(&l, "192.0.2.1", 1);
+	assert_int_equal(parse_listen("[::1]:1130", &l, err, sizeof err), 0);
+	assert_v6(&l, "::1", 1130);
+	assert_int_equal(parse_listen("[::1]", &l, err, sizeof err), 0);
+	assert_v6(&l, "::1", DEFAULT_PORT);
+	assert_int_equal(parse_listen("::1", &l, err, sizeof err), 0);
+	assert_v6(&l, "::1", DEFAULT_PORT);
+	assert_int_equal(parse_listen("2001:db8::5", &l, err, sizeof err), 0);
+	assert_v6(&l, "2001:db8::5", DEFAULT_PORT);
+	assert_int_equal(parse_listen("[2001:db8::5]:7", &l, err, sizeof err), 0);
+	assert_v6(&l, "2001:db8::5", 7);
+	assert_int_equal(parse_listen("[::ffff:192.0.2.1]:9", &l, err,
+	                              sizeof err), 0);
+	assert_v6(&l, "::ffff:192.0.2.1", 9);
+	assert_int_equal(parse_listen(":1130", &l, err, sizeof err), 0);
+	assert_v6(&l, "::", 1130);
+	assert_int_equal(parse_listen("*:1130", &l, err, sizeof err), 0);
+	assert_v6(&l, "::", 1130);
+	assert_int_equal(parse_listen("*", &l, err, sizeof err), 0);
+	assert_v6(&l, "::", DEFAULT_PORT);
+	assert_int_equal(parse_listen("[::]:1130", &l, err, sizeof err), 0);
+	assert_v6(&l, "::", 1130);
+}
+
+static void test_listen_invalid(void **state)
+{
+	static const char *const bad[] = {
+		"", "1.2.3.4:0", "1.2.3.4:65536", "1.2.3.4:99999999999999999999",
+		"[::1", "[::1]x", "[::1]:", "[::1]:0", "[1.2.3.4]", "[]", "host.name",
+		"localhost:113", "1.2.3.4:x", "1.2.3.4:", "1.2.3.4: 5", "1.2.3.4:-1",
+		"1.2.3.4:+5", ":", "*:", "1.2.3", "1.2.3.256", "01.2.3.4", " 1.2.3.4",
+		"1.2.3.4 ", "::1::", "fe80::1%lo", "[::1]:113:1", "**:5",
+		"1234:5678:9abc:def0:1234:5678:9abc:def0:1234:5678:9abc:def0",
+	};
+	struct listen_addr l;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		err[0] = '\0';
+		if (parse_listen(bad[i], &l, err, sizeof err) == 0)
+			fail_msg("listen '%s' accepted", bad[i]);
+		assert_true(err[0] != '\0');
+		set_bad("listen", bad[i]);
+	}
+	assert_int_equal(parse_listen(NULL, &l, err, sizeof err), -1);
+	set_bad("listen", NULL);
+	parse_listen("1.2.3.4:0", &l, err, sizeof err);
+	assert_contains(err, "port");
+	parse_listen("host.name", &l, err, sizeof err);
+	assert_contains(err, "'host.name' is not a numeric IPv4 address");
+}
+
+static void test_listen_too_many(void **state)
+{
+	char a[32];
+
+	(void)state;
+	for (int i = 0; i < LISTEN_MAX; i++) {
+		snprintf(a, sizeof a, "127.0.0.1:%d", 1000 + i);
+		set_ok("listen", a);
+	}
+	assert_int_equal(c.nlisten, LISTEN_MAX);
+	set_bad("listen", "127.0.0.1:2000");
+	assert_contains(err, "more than");
+	assert_int_equal(c.nlisten, LISTEN_MAX);
+}
+
+static void test_listen_replacement(void **state)
+{
+	(void)state;
+	assert_int_equal(config_set(&c, SRC_FILE, "listen", "127.0.0.1:1", err,
+	                            sizeof err), 0);
+	assert_int_equal(config_set(&c, SRC_FILE, "listen", "127.0.0.1:2", err,
+	                            sizeof err), 0);
+	assert_int_equal(c.nlisten, 2);
+	assert_int_equal(c.listen_src, SRC_FILE);
+	assert_int_equal(config_set(&c, SRC_CLI, "listen", "[::1]:3", err,
+	                            sizeof err), 0);
+	assert_int_equal(c.nlisten, 1);
+	assert_int_equal(c.listen_src, SRC_CLI);
+	assert_v6(&c.listen[0], "::1", 3);
+	assert_int_equal(config_set(&c, SRC_CLI, "listen", "127.0.0.1:4", err,
+	                            sizeof err), 0);
+	assert_int_equal(c.nlisten, 2);
+	assert_v6(&c.listen[0], "::1", 3);
+	assert_v4(&c.listen[1], "127.0.0.1", 4);
+	/* A bad address does not clear what the earlier source gave. */
+	config_defaults(&c);
+	set_ok("listen", "127.0.0.1:1");
+	assert_int_equal(config_set(&c, SRC_CLI, "listen", "bad", err,
+	                            sizeof err), -1);
+	assert_int_equal(c.nlisten, 1);
+	assert_int_equal(c.listen_src, SRC_FILE);
+}
+
+/* --- keys --------------------------------------------------------------- */
+
+static void test_unknown_key(void **state)
+{
+	struct config before = c;
+
+	(void)state;
+	assert_int_equal(config_set(&c, SRC_FILE, "foo", "1", err, sizeof err),
+	                 -1);
+	assert_string_equal(err, "unknown key 'foo'");
+	assert_int_equal(config_set(&c, SRC_FILE, "Timeout", "1", err,
+	                            sizeof err), -1);
+	assert_int_equal(config_set(&c, SRC_FILE, "", "1", err, sizeof err), -1);
+	assert_int_equal(config_set(&c, SRC_FILE, NULL, "1", err, sizeof err),
+	                 -1);
+	assert_memory_equal(&before, &c, sizeof c);
+}
+
+static void test_cli_only_keys(void **state)
+{
+	(void)state;
+	set_bad("config", "/etc/other.conf");
+	assert_contains(err, "command line");
+	set_bad("help", "yes");
+	set_bad("version", "yes");
+	parse_bad("config = /etc/x\n",
+	          "test.conf:1: config: allowed only on the command line, not "
+	          "as a configuration key");
+}
+
+/* --- the file format ---------------------------------------------------- */
+
+static void test_file_format(void **state)
+{
+	static const char text[] =
+		"# privident configuration\n"
+		"\n"
+		"   # an indented comment\n"
+		"\t\n"
+		"timeout = 90\n"
+		"max-queries=7\n"
+		"  max-connections\t=\t500  \n"
+		"max-per-host =20 # a trailing comment\n"
+		"foreground = yes\t# with a tab before it\n"
+		"reply = fixed:a b#c   # inner space, '#' not after space\n"
+		"user = alice\r\n"
+		"listen = 127.0.0.1:1130\n"
+		"listen = [::1]:1130\n"
+		"debug-sandbox = on"; /* no newline at the end */
+
+	(void)state;
+	assert_int_equal(parse(text), 0);
+	assert_int_equal(c.timeout, 90);
+	assert_int_equal(c.max_queries, 7);
+	assert_int_equal(c.max_connections, 500);
+	assert_int_equal(c.max_per_host, 20);
+	assert_true(c.foreground);
+	assert_int_equal(c.mode, MODE_FIXED);
+	assert_string_equal(c.fixed_name, "a b#c");
+	assert_string_equal(c.user, "alice");
+	assert_int_equal(c.nlisten, 2);
+	assert_v4(&c.listen[0], "127.0.0.1", 1130);
+	assert_v6(&c.listen[1], "::1", 1130);
+	assert_true(c.debug_sandbox);
+	assert_int_equal(c.listen_src, SRC_FILE);
+}
+
+static void test_file_empty(void **state)
+{
+	struct config before = c;
+
+	(void)state;
+	assert_int_equal(config_parse_text(&c, "", 0, "x", err, sizeof err), 0);
+	assert_int_equal(parse("\n\n# only comments\n#\n"), 0);
+	assert_memory_equal(&before, &c, sizeof c);
+}
+
+static void test_file_error_line(void **state)
+{
+	(void)state;
+	parse_bad("# one\n"
+	          "timeout = 5\n"
+	          "timeout = abc\n"
+	          "max-queries = 3\n",
+	          "test.conf:3: timeout: 'abc' is not a whole number of seconds "
+	          "from 1 to 3600");
+	parse_bad("timeout = 5\r\n\r\nfoo = 1\r\n",
+	          "test.conf:3: unknown key 'foo'");
+	parse_bad("\n\n\n\n\n\n\n\n\n\nuser = -x\n", "test.conf:11: user: '-x' is "
+	          "not a user name (1 to 64 of A-Z a-z 0-9 . _ -, not starting "
+	          "with '-')");
+	parse_bad("timeout =\n", "test.conf:1: timeout: '' is not a whole number "
+	          "of seconds from 1 to 3600");
+	parse_bad("timeout = # nothing\n", "test.conf:1: timeout: '' is not a "
+	          "whole number of seconds from 1 to 3600");
+	parse_bad("timeout = 5 5\n", "test.conf:1: timeout: '5 5' is not a whole "
+	          "number of seconds from 1 to 3600");
+}
+
+static void test_file_unknown_key(void **state)
+{
+	(void)state;
+	parse_bad("timeout = 5\nfoo = bar\n", "test.conf:2: unknown key 'foo'");
+	parse_bad("time out = 5\n", "test.conf:1: unknown key 'time out'");
+	parse_bad("--timeout = 5\n", "test.conf:1: unknown key '--timeout'");
+}
+
+static void test_file_missing_equals(void **state)
+{
+	(void)state;
+	parse_bad("timeout 5\n",
+	          "test.conf:1: expected 'key = value', found no '='");
+	parse_bad("\ntimeout\n",
+	          "test.conf:2: expected 'key = value', found no '='");
+	parse_bad("timeout # = 5\n",
+	          "test.conf:1: expected 'key = value', found no '='");
+	parse_bad(" = 5\n", "test.conf:1: no key before '='");
+}
+
+static void test_file_long_line(void **state)
+{
+	char *text = malloc(2 * CONFIG_LINE_MAX + 64);
+
+	(void)state;
+	/* Exactly CONFIG_LINE_MAX characters: accepted. */
+	memset(text, '#', CONFIG_LINE_MAX);
+	strcpy(text + CONFIG_LINE_MAX, "\ntimeout = 9\n");
+	assert_int_equal(parse(text), 0);
+	assert_int_equal(c.timeout, 9);
+	/* One more, on line 2: refused. */
+	strcpy(text, "timeout = 8\n");
+	memset(text + 12, '#', CONFIG_LINE_MAX + 1);
+	strcpy(text + 12 + CONFIG_LINE_MAX + 1, "\n");
+	parse_bad(text, "test.conf:2: line longer than 1024 characters");
+	/* ... also when it is the last line, without a newline. */
+	text[12 + CONFIG_LINE_MAX + 1] = '\0';
+	parse_bad(text, "test.conf:2: line longer than 1024 characters");
+	free(text);
+}
+
+static void test_file_nul(void **state)
+{
+	static const char a[] = "timeout = 5\n\0\n";
+	static const char b[] = "timeout = 5\ntimeout = 6\0 7\n";
+	static const char d[] = "\0";
+	struct config before = c;
+
+	(void)state;
+	assert_int_equal(config_parse_text(&c, a, sizeof a - 1, "n.conf", err,
+	                                   sizeof err), -1);
+	assert_string_equal(err, "n.conf:2: NUL byte in line");
+	assert_int_equal(config_parse_text(&c, b, sizeof b - 1, "n.conf", err,
+	                                   sizeof err), -1);
+	assert_string_equal(err, "n.conf:2: NUL byte in line");
+	assert_int_equal(config_parse_text(&c, d, sizeof d - 1, "n.conf", err,
+	                                   sizeof err), -1);
+	assert_string_equal(err, "n.conf:1: NUL byte in line");
+	assert_memory_equal(&before, &c, sizeof c);
+}
+
+static void test_file_all_or_nothing(void **state)
+{
+	(void)state;
+	/* parse_bad checks that line 1's timeout was not applied. */
+	parse_bad("timeout = 5\nlisten = 127.0.0.1:1\nbogus = 1\n",
+	          "test.conf:3: unknown key 'bogus'");
+	assert_int_equal(c.timeout, DEFAULT_TIMEOUT);
+	assert_int_equal(c.nlisten, 0);
+}
+
+static void test_error_one_line(void **state)
+{
+	char big[200];
+
+	(void)state;
+	set_bad("user", "a\nb\rc");
+	assert_null(strchr(err, '\r'));
+	assert_contains(err, "'a?b?c'");
+	/* A long value is cut short; the reason after it survives. */
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	set_bad("timeout", big);
+	assert_contains(err, "...' is not a whole number of seconds");
+	assert_true(strlen(err) < 150);
+	/* A file name with a newline in it. */
+	assert_int_equal(config_parse_text(&c, "x\n", 2, "a\nb", err,
+	                                   sizeof err), -1);
+	assert_string_equal(err, "a?b:1: expected 'key = value', found no '='");
+	/* A tiny buffer is not overrun and is terminated. */
+	memset(err, 'Z', sizeof err);
+	assert_int_equal(config_set(&c, SRC_FILE, "timeout", "abc", err, 8), -1);
+	assert_string_equal(err, "timeout");
+	assert_int_equal(err[8], 'Z');
+	assert_int_equal(config_set(&c, SRC_FILE, "timeout", "abc", NULL, 0),
+	                 -1);
+}
+
+/* --- files -------------------------------------------------------------- */
+
+static void test_load_file(void **state)
+{
+	static const char text[] = "timeout = 42\nreply = uid\n";
+	char path[64], want[128];
+
+	(void)state;
+	write_temp(path, text, sizeof text - 1);
+	assert_int_equal(config_load_file(&c, path, true, err, sizeof err), 0);
+	assert_int_equal(c.timeout, 42);
+	assert_int_equal(c.mode, MODE_UID);
+	unlink(path);
+
+	write_temp(path, "timeout = 1\nmax-queries = x\n", 28);
+	assert_int_equal(config_load_file(&c, path, true, err, sizeof err), -1);
+	snprintf(want, sizeof want, "%s:2: max-queries: 'x' is not a whole "
+	         "number from 1 to 100000", path);
+	assert_string_equal(err, want);
+	assert_int_equal(c.timeout, 42);
+	unlink(path);
+}
+
+static void test_load_file_missing(void **state)
+{
+	struct config before = c;
+	const char *path = "/nonexistent/privident-test.conf";
+	char want[128];
+
+	(void)state;
+	assert_int_equal(config_load_file(&c, path, false, err, sizeof err), 0);
+	assert_memory_equal(&before, &c, sizeof c);
+	assert_int_equal(config_load_file(&c, path, true, err, sizeof err), -1);
+	snprintf(want, sizeof want, "%s: %s", path, strerror(ENOENT));
+	assert_string_equal(err, want);
+	/* Another error is an error even if the file need not exist. */
+	assert_int_equal(config_load_file(&c, "/tmp", false, err, sizeof err),
+	                 -1);
+	snprintf(want, sizeof want, "/tmp: %s", strerror(EISDIR));
+	assert_string_equal(err, want);
+	assert_int_equal(config_load_file(&c, "/etc/passwd/x", false, err,
+	                                  sizeof err), -1);
+	snprintf(want, sizeof want, "/etc/passwd/x: %s", strerror(ENOTDIR));
+	assert_string_equal(err, want);
+	assert_memory_equal(&before, &c, sizeof c);
+}
+
+static void test_load_file_too_large(void **state)
+{
+	char *text = malloc(CONFIG_FILE_MAX + 1);
+	char path[64], want[128];
+
+	(void)state;
+	/* Exactly CONFIG_FILE_MAX bytes of comments and blank lines: fine. */
+	memset(text, '\n', CONFIG_FILE_MAX + 1);
+	text[0] = '#';
+	write_temp(path, text, CONFIG_FILE_MAX);
+	assert_int_equal(config_load_file(&c, path, true, err, sizeof err), 0);
+	unlink(path);
+	write_temp(path, text, CONFIG_FILE_MAX + 1);
+	assert_int_equal(config_load_file(&c, path, true, err, sizeof err), -1);
+	snprintf(want, sizeof want, "%s: larger than %d bytes", path,
+	         CONFIG_FILE_MAX);
+	assert_string_equal(err, want);
+	unlink(path);
+	free(text);
+}
+
+/* --- the command line --------------------------------------------------- */
+
+static void test_cli_forms(void **state)
+{
+	char *argv[] = {"privident", "-f", "--inetd", "-t", "30", "--timeout=31",
+	                "-t32", "--max-connections", "100", "-l", "127.0.0.1",
+	                "--listen=[::1]:5", "-u", "bob", "--reply", "uid",
+	                "--debug-sandbox", "-c", "/x.conf", "--max-per-host=4",
+	                "--max-queries", "5", NULL};
+
+	(void)state;
+	cli_ok(ARGC(argv), argv);
+	assert_string_equal(cli.config_path, "/x.conf");
+	assert_false(cli.help);
+	assert_false(cli.version);
+	assert_int_equal(cli.nargs, 13);
+	assert_string_equal(cli.args[0].key, "foreground");
+	assert_null(cli.args[0].value);
+	assert_string_equal(cli.args[1].key, "inetd");
+	assert_null(cli.args[1].value);
+	assert_string_equal(cli.args[2].key, "timeout");
+	assert_string_equal(cli.args[2].value, "30");
+	assert_string_equal(cli.args[3].value, "31");
+	assert_string_equal(cli.args[4].key, "timeout");
+	assert_string_equal(cli.args[4].value, "32");
+	assert_string_equal(cli.args[5].key, "max-connections");
+	assert_string_equal(cli.args[6].key, "listen");
+	assert_string_equal(cli.args[6].value, "127.0.0.1");
+	assert_string_equal(cli.args[7].value, "[::1]:5");
+	assert_string_equal(cli.args[8].key, "user");
+	assert_string_equal(cli.args[8].value, "bob");
+	assert_string_equal(cli.args[9].key, "reply");
+	assert_string_equal(cli.args[10].key, "debug-sandbox");
+	assert_string_equal(cli.args[11].key, "max-per-host");
+	assert_string_equal(cli.args[11].value, "4");
+	assert_string_equal(cli.args[12].key, "max-queries");
+	assert_string_equal(cli.args[12].value, "5");
+	/* Values point into argv. */
+	assert_ptr_equal(cli.args[2].value, argv[4]);
+	assert_ptr_equal(cli.args[8].value, argv[13]);
+}
+
+static void test_cli_grouped_and_repeated(void **state)
+{
+	char *a1[] = {"privident", "-ft", "5", "-hV", NULL};
+	char *a2[] = {"privident", "--fore", "--time", "7", NULL};
+	char *a3[] = {"privident", NULL};
+	char *a4[] = {"privident", "-xf", NULL};
+
+	(void)state;
+	cli_ok(ARGC(a1), a1);
+	assert_int_equal(cli.nargs, 2);
+	assert_string_equal(cli.args[0].key, "foreground");
+	assert_string_equal(cli.args[1].key, "timeout");
+	assert_string_equal(cli.args[1].value, "5");
+	assert_true(cli.help);
+	assert_true(cli.version);
+	/* A second call starts afresh (getopt is re-initialised). */
+	cli_ok(ARGC(a2), a2);  /* unique abbreviations, as GNU allows */
+	assert_int_equal(cli.nargs, 2);
+	assert_string_equal(cli.args[1].key, "timeout");
+	assert_string_equal(cli.args[1].value, "7");
+	assert_false(cli.help);
+	cli_ok(ARGC(a3), a3);
+	assert_int_equal(cli.nargs, 0);
+	assert_null(cli.config_path);
+	cli_bad(ARGC(a4), a4, "unknown option '-x'");
+	cli_ok(ARGC(a3), a3);  /* no "-f" left over from the failed group */
+	assert_int_equal(cli.nargs, 0);
+	cli_ok(ARGC(a1), a1);  /* and the first again, same result */
+	assert_int_equal(cli.nargs, 2);
+	assert_true(cli.version);
+}
+
+static void test_cli_errors(void **state)
+{
+	char *a1[] = {"privident", "--foo", NULL};
+	char *a2[] = {"privident", "--foo=bar", NULL};
+	char *a3[] = {"privident", "-x", NULL};
+	char *a4[] = {"privident", "-f", "--timeout", NULL};
+	char *a5[] = {"privident", "-t", NULL};
+	char *a6[] = {"privident", "x", NULL};
+	char *a7[] = {"privident", "-f", "--", "-t", NULL};
+	char *a8[] = {"privident", "--foreground=yes", NULL};
+	char *a9[] = {"privident", "--max", "5", NULL};
+	char *a10[] = {"privident", "-fx", NULL};
+	char *a11[] = {"privident", "-c", "", NULL};
+	char *a12[] = {"privident", "-f", "extra", "-t", "5", NULL};
+
+	(void)state;
+	cli_bad(ARGC(a1), a1, "unknown option '--foo'");
+	cli_bad(ARGC(a2), a2, "unknown option '--foo'");
+	cli_bad(ARGC(a3), a3, "unknown option '-x'");
+	cli_bad(ARGC(a4), a4, "--timeout: missing argument");
+	cli_bad(ARGC(a5), a5, "--timeout: missing argument");
+	cli_bad(ARGC(a6), a6, "unexpected argument 'x'");
+	cli_bad(ARGC(a7), a7, "unexpected argument '-t'");
+	cli_bad(ARGC(a8), a8, "--foreground takes no argument");
+	cli_bad(ARGC(a9), a9, "ambiguous option '--max'");
+	cli_bad(ARGC(a10), a10, "unknown option '-x'");
+	cli_bad(ARGC(a11), a11, "--config: empty file name");
+	cli_bad(ARGC(a12), a12, "unexpected argument 'extra'");
+}
+
+static void test_cli_too_many(void **state)
+{
+	char *argv[CLI_ARGS_MAX + 3];
+
+	(void)state;
+	argv[0] = "privident";
+	for (int i = 1; i <= CLI_ARGS_MAX; i++)
+		argv[i] = "-f";
+	argv[CLI_ARGS_MAX + 1] = NULL;
+	cli_ok(CLI_ARGS_MAX + 1, argv);
+	assert_int_equal(cli.nargs, CLI_ARGS_MAX);
+	argv[CLI_ARGS_MAX + 1] = "-f";
+	argv[CLI_ARGS_MAX + 2] = NULL;
+	cli_bad(CLI_ARGS_MAX + 2, argv, "too many options (at most 64)");
+}
+
+/* --- config_build ------------------------------------------------------- */
+
+static void test_build_cli_overrides_file(void **state)
+{
+	static const char text[] = "timeout = 100\nmax-queries = 9\n"
+	                           "listen = 127.0.0.1:1\nlisten = 127.0.0.1:2\n"
+	                           "reply = fixed:IRC\n";
+	char path[64];
+	char *a1[] = {"privident", "-c", path, "-t", "200", "-l", "[::1]:3",
+	              NULL};
+	char *a2[] = {"privident", "-c", path, "-l", "[::1]:3", "-l",
+	              "127.0.0.1:4", "--reply=uid", NULL};
+	char *a3[] = {"privident", "-c", path, NULL};
+
+	(void)state;
+	write_temp(path, text, sizeof text - 1);
+	cli_ok(ARGC(a1), a1);
+	assert_int_equal(config_build(&c, &cli, err, sizeof err), 0);
+	assert_int_equal(c.timeout, 200);      /* the command line wins */
+	assert_int_equal(c.max_queries, 9);    /* the file, not overridden */
+	assert_int_equal(c.mode, MODE_FIXED);
+	assert_string_equal(c.fixed_name, "IRC");
+	assert_int_equal(c.nlisten, 1);        /* replaced, not added to */
+	assert_v6(&c.listen[0], "::1", 3);
+	assert_int_equal(c.listen_src, SRC_CLI);
+
+	cli_ok(ARGC(a2), a2);
+	assert_int_equal(config_build(&c, &cli, err, sizeof err), 0);
+	assert_int_equal(c.nlisten, 2);
+	assert_v6(&c.listen[0], "::1", 3);
+	assert_v4(&c.listen[1], "127.0.0.1", 4);
+	assert_int_equal(c.mode, MODE_UID);
+	assert_int_equal(c.timeout, 100);      /* built afresh: the file's */
+
+	cli_ok(ARGC(a3), a3);
+	assert_int_equal(config_build(&c, &cli, err, sizeof err), 0);
+	assert_int_equal(c.nlisten, 2);
+	assert_v4(&c.listen[0], "127.0.0.1", 1);
+	assert_v4(&c.listen[1], "127.0.0.1", 2);
+	assert_int_equal(c.listen_src, SRC_FILE);
+	unlink(path);
+}
+
+static void test_build_errors(void **state)
+{
+	char path[64], want[160];
+	char *a1[] = {"privident", "-c", path, "--timeout", "abc", NULL};
+	char *a2[] = {"privident", "-c", "/nonexistent/p.conf", NULL};
+	char *a3[] = {"privident", "-c", path, "-l", "127.0.0.1", NULL};
+	char *a4[] = {"privident", "-c", path, "--user", "-bad", NULL};
+	char *a5[] = {"privident", "-c", path, NULL};
+	struct config before;
+
+	(void)state;
+	write_temp(path, "inetd = yes\n", 12);
+	c.timeout = 77;  /* a previous configuration, kept on failure */
+	before = c;
+	cli_ok(ARGC(a1), a1);
+	assert_int_equal(config_build(&c, &cli, err, sizeof err), -1);
+	assert_string_equal(err, "--timeout: 'abc' is not a whole number of "
+	                         "seconds from 1 to 3600");
+	assert_memory_equal(&before, &c, sizeof c);
+
+	cli_ok(ARGC(a2), a2);
+	assert_int_equal(config_build(&c, &cli, err, sizeof err), -1);
+	snprintf(want, sizeof want, "/nonexistent/p.conf: %s", strerror(ENOENT));
+	assert_string_equal(err, want);
+
+	cli_ok(ARGC(a3), a3);  /* inetd in the file, listen on the command line */
+	assert_int_equal(config_build(&c, &cli, err, sizeof err), -1);
+	assert_contains(err, "listen makes no sense with inetd");
+	assert_memory_equal(&before, &c, sizeof c);
+
+	cli_ok(ARGC(a4), a4);
+	assert_int_equal(config_build(&c, &cli, err, sizeof err), -1);
+	assert_contains(err, "--user: '-bad' is not a user name");
+	unlink(path);
+
+	write_temp(path, "\n\ntimeout = 0\n", 14);
+	cli_ok(ARGC(a5), a5);
+	assert_int_equal(config_build(&c, &cli, err, sizeof err), -1);
+	snprintf(want, sizeof want, "%s:3: timeout: '0' is not a whole number "
+	         "of seconds from 1 to 3600", path);
+	assert_string_equal(err, want);
+	unlink(path);
+}
+
+static void test_build_default_path(void **state)
+{
+	char *argv[] = {"privident", "-t", "5", NULL};
+
+	(void)state;
+	if (access(DEFAULT_CONFIG_PATH, F_OK) == 0)
+		skip();  /* this host has a real configuration */
+	cli_ok(ARGC(argv), argv);
+	assert_int_equal(config_build(&c, &cli, err, sizeof err), 0);
+	assert_int_equal(c.timeout, 5);
+	assert_int_equal(c.max_queries, DEFAULT_MAX_QUERIES);
+}
+
+/* --- config_validate ---------------------------------------------------- */
+
+static void validate_bad(const char *want)
+{
+	assert_int_equal(config_validate(&c, err, sizeof err), -1);
+	assert_contains(err, want);
+	assert_null(strchr(err, '\n'));
+	config_defaults(&c);
+}
+
+static void listen2(const char *a, const char *b)
+{
+	config_defaults(&c);
+	set_ok("listen", a);
+	set_ok("listen", b);
+}
+
+static void test_validate(void **state)
+{
+	(void)state;
+	assert_int_equal(config_validate(&c, err, sizeof err), 0);
+
+	c.inetd = true;
+	set_ok("listen", "127.0.0.1");
+	validate_bad("listen makes no sense with inetd");
+	c.inetd = c.foreground = true;
+	validate_bad("foreground makes no sense with inetd");
+	c.inetd = true;  /* inetd alone is fine */
+	assert_int_equal(config_validate(&c, err, sizeof err), 0);
+	config_defaults(&c);
+
+	c.timeout = 0;
+	validate_bad("timeout: 0 is not a whole number of seconds from 1 to 3600");
+	c.timeout = TIMEOUT_MAX + 1;
+	validate_bad("timeout");
+	c.max_connections = 0;
+	validate_bad("max-connections");
+	c.max_per_host = MAX_CONNECTIONS_MAX + 1;
+	validate_bad("max-per-host");
+	c.max_queries = 0;
+	validate_bad("max-queries");
+	strcpy(c.user, "");
+	validate_bad("user");
+	strcpy(c.user, "a b");
+	validate_bad("user");
+	c.mode = MODE_FIXED;
+	validate_bad("reply");
+	c.mode = (enum reply_mode)7;
+	validate_bad("reply");
+	c.nlisten = LISTEN_MAX + 1;
+	validate_bad("listen");
+	c.nlisten = 1;  /* a zeroed, family-less address */
+	validate_bad("listen");
+
+	/* max-per-host above max-connections is allowed: it never binds. */
+	c.max_connections = 10;
+	c.max_per_host = 20;
+	assert_int_equal(config_validate(&c, err, sizeof err), 0);
+}
+
+static void test_validate_listen_overlap(void **state)
+{
+	(void)state;
+	listen2("127.0.0.1:113", "127.0.0.1:113");
+	validate_bad("127.0.0.1:113 and 127.0.0.1:113 overlap");
+	listen2(":113", "127.0.0.1:113");
+	validate_bad("[::]:113 and 127.0.0.1:113 overlap");
+	listen2("[::1]:113", "*:113");
+	validate_bad("overlap");
+	listen2("0.0.0.0:113", "127.0.0.1:113");
+	validate_bad("overlap");
+	listen2("[::1]", "::1");
+	validate_bad("overlap");
+
+	listen2(":113", "127.0.0.1:114");  /* different ports */
+	assert_int_equal(config_validate(&c, err, sizeof err), 0);
+	listen2("0.0.0.0:113", "[::1]:113");  /* 0.0.0.0 covers IPv4 only */
+	assert_int_equal(config_validate(&c, err, sizeof err), 0);
+	listen2("127.0.0.1:113", "127.0.0.2:113");
+	assert_int_equal(config_validate(&c, err, sizeof err), 0);
+	listen2("127.0.0.1:113", "[::1]:113");
+	assert_int_equal(config_validate(&c, err, sizeof err), 0);
+}
+
+/* --- help --------------------------------------------------------------- */
+
+static void test_usage(void **state)
+{
+	static const char *const want[] = {
+		"usage: privident", "-c, --config FILE", "-f, --foreground\n",
+		"-l, --listen ADDR[:PORT]", "-u, --user NAME", "    --inetd\n",
+		"    --reply MODE", "-t, --timeout SECONDS", "--max-connections N",
+		"--max-per-host N", "--max-queries N", "--debug-sandbox\n",
+		"-h, --help\n", "-V, --version\n", DEFAULT_USER, DEFAULT_CONFIG_PATH,
+	};
+	const char *line;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+		assert_contains(config_usage, want[i]);
+	/* Fits an 80-column terminal. */
+	for (line = config_usage; *line;) {
+		const char *nl = strchr(line, '\n');
+		assert_non_null(nl);
+		assert_true(nl - line < 80);
+		line = nl + 1;
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_defaults),
+		T(test_numbers_valid),
+		T(test_numbers_invalid),
+		T(test_number_message),
+		T(test_booleans),
+		T(test_user),
+		T(test_user_not_set_by_default),
+		T(test_reply_modes),
+		T(test_reply_invalid),
+		T(test_listen_forms),
+		T(test_listen_invalid),
+		T(test_listen_too_many),
+		T(test_listen_replacement),
+		T(test_unknown_key),
+		T(test_cli_only_keys),
+		T(test_file_format),
+		T(test_file_empty),
+		T(test_file_error_line),
+		T(test_file_unknown_key),
+		T(test_file_missing_equals),
+		T(test_file_long_line),
+		T(test_file_nul),
+		T(test_file_all_or_nothing),
+		T(test_error_one_line),
+		T(test_load_file),
+		T(test_load_file_missing),
+		T(test_load_file_too_large),
+		T(test_cli_forms),
+		T(test_cli_grouped_and_repeated),
+		T(test_cli_errors),
+		T(test_cli_too_many),
+		T(test_build_cli_overrides_file),
+		T(test_build_errors),
+		T(test_build_default_path),
+		T(test_validate),
+		T(test_validate_listen_overlap),
+		T(test_usage),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
