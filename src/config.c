@@ -742,11 +742,6 @@ int config_validate(const struct config *c, char *err, size_t errsz)
 		       "connection comes on standard input)");
 		return -1;
 	}
-	if (c->inetd && c->foreground) {
-		seterr(err, errsz, "foreground makes no sense with inetd "
-		       "(standard error is the client's connection)");
-		return -1;
-	}
 	if (!valid_user(c->user)) {
 		seterr(err, errsz, "user: not a valid user name");
 		return -1;

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "netlink.h"
 #include "policy.h"
+#include "seccomp_policy.h"
 #include "tuple.h"
 
 /* uid -> name cache. Direct-mapped: a miss costs one name-service lookup.
@@ -161,13 +162,20 @@ static const char *event_name(uint32_t kind)
 	case EV_LIMIT_HOST: return "refused: per-host connection limit";
 	case EV_LIMIT_TOTAL: return "refused: connection limit";
 	case EV_BAD_PORT: return "port out of range";
+	case EV_SECCOMP: return "forbidden system call";
 	default: return "?";
 	}
 }
 
 static void log_event(const struct ipc_event *e)
 {
-	char peer[64];
+	char peer[64], name[64];
+
+	if (e->kind == EV_SECCOMP) {
+		log_msg(LOG_LVL_ERR, "network child made a forbidden system call: %s",
+		        seccomp_name((int)e->ports[0], name, sizeof(name)));
+		return;
+	}
 
 	log_addr(e->family, e->addr, peer, sizeof(peer));
 	if (e->kind == EV_BAD_PORT)
@@ -214,33 +222,62 @@ static int dispatch(struct helper *h, const unsigned char *buf, size_t n, int fd
 	return 0;
 }
 
-int helper_main(const struct config *c, int sock, pid_t child)
-{
-	struct helper h = { .cfg = c, .sock = sock, .nlfd = -1, .child = child };
-	unsigned char buf[IPC_RECV_MAX];
+static struct helper the_helper;
 
+/* Looks a name up once, so that the name-service modules are loaded (they
+ * map executable code, which the sandbox then forbids). */
+static void preload_name_service(void)
+{
+	char name[USERID_MAX + 1];
+	(void)name_lookup(0, name, sizeof(name));
+}
+
+int helper_prepare(const struct config *c, int sock, pid_t child)
+{
+	struct helper *h = &the_helper;
+
+	h->cfg = c;
+	h->sock = sock;
+	h->nlfd = -1;
+	h->child = child;
 	if (c->mode != MODE_FIXED) {
-		h.nlfd = nl_open();
-		if (h.nlfd < 0) {
+		h->nlfd = nl_open();
+		if (h->nlfd < 0) {
 			log_msg(LOG_LVL_ERR, "cannot open the sock_diag netlink socket: %s",
 			        strerror(errno));
-			return 1;
+			return -1;
 		}
 	}
+	preload_name_service();
+	return 0;
+}
+
+void helper_report_syscall(int nr)
+{
+	char name[64];
+	log_msg(LOG_LVL_ERR, "lookup helper made a forbidden system call: %s",
+	        seccomp_name(nr, name, sizeof(name)));
+}
+
+int helper_serve(void)
+{
+	struct helper *h = &the_helper;
+	unsigned char buf[IPC_RECV_MAX];
+
 	for (;;) {
 		int fd;
-		ssize_t n = ipc_recv(sock, buf, sizeof(buf), &fd, 0);
+		ssize_t n = ipc_recv(h->sock, buf, sizeof(buf), &fd, 0);
 		if (n == 0)
 			return 0;   /* the child is gone: the monitor takes over */
 		if (n < 0 && errno == EBADMSG) {
-			child_violation(&h, "a truncated message or extra descriptors");
+			child_violation(h, "a truncated message or extra descriptors");
 			continue;
 		}
 		if (n < 0) {
 			log_msg(LOG_LVL_ERR, "helper: receive: %s", strerror(errno));
 			return 1;
 		}
-		if (dispatch(&h, buf, (size_t)n, fd) < 0) {
+		if (dispatch(h, buf, (size_t)n, fd) < 0) {
 			if (errno == EPIPE || errno == ECONNRESET)
 				return 0;
 			log_msg(LOG_LVL_ERR, "helper: send: %s", strerror(errno));

@@ -35,6 +35,7 @@ enum ipc_event_kind {
 	EV_LIMIT_HOST,        /* refused: --max-per-host */
 	EV_LIMIT_TOTAL,       /* refused: --max-connections */
 	EV_BAD_PORT,          /* INVALID-PORT answered by the child */
+	EV_SECCOMP,           /* --debug-sandbox: ports[0] is the forbidden call */
 	EV_KIND_END
 };
 
@@ -45,7 +46,8 @@ struct ipc_event {
 	uint16_t family;      /* AF_INET or AF_INET6 */
 	uint16_t pad;         /* 0 */
 	uint8_t addr[16];     /* the peer's address (AF_INET: first 4 bytes) */
-	uint32_t ports[2];    /* EV_BAD_PORT: the ports as parsed (<= 99999) */
+	uint32_t ports[2];    /* EV_BAD_PORT: the ports as parsed (<= 99999);
+	                         EV_SECCOMP: the system call number */
 };
 
 struct ipc_reply {

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -19,6 +20,7 @@
 #include "listen.h"
 #include "log.h"
 #include "sandbox.h"
+#include "seccomp_policy.h"
 
 /* A pair that dies within this long of its start counts as a crash loop. */
 #define CRASH_WINDOW_MS 10000
@@ -67,39 +69,50 @@ static sigset_t handled_signals(void)
 
 /* ---- workers ---- */
 
-static void worker_init(void)
+/* A worker outlives no monitor: the child is told to stop when the
+ * monitor dies, and the helper follows the child. */
+static void worker_init(int deathsig)
 {
 	sigset_t s = handled_signals();
 	signal(SIGHUP, SIG_IGN);
 	sigprocmask(SIG_UNBLOCK, &s, NULL);
+	prctl(PR_SET_PDEATHSIG, deathsig, 0, 0, 0);
 }
 
 static void run_child(struct monitor *m, int sock)
 {
 	char err[256];
 
-	worker_init();
+	worker_init(SIGTERM);
+	if (child_prepare(m->cfg, &m->ls, m->inetd_fd, sock) < 0) {
+		log_msg(LOG_LVL_ERR, "network child: cannot set up: %s", strerror(errno));
+		_exit(EXIT_SANDBOX);
+	}
 	if (sandbox_enter_child(&m->user, m->cfg, err, sizeof(err)) < 0) {
 		log_msg(LOG_LVL_ERR, "network child: %s", err);
 		_exit(EXIT_SANDBOX);
 	}
-	_exit(child_main(m->cfg, &m->ls, m->inetd_fd, sock));
+	_exit(child_serve());
 }
 
 static void run_helper(struct monitor *m, int sock, pid_t child)
 {
 	char err[256];
 
-	worker_init();
+	worker_init(SIGKILL);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
 	/* The helper never touches client sockets except those passed to it. */
 	listen_close(&m->ls);
 	if (m->inetd_fd >= 0)
 		close(m->inetd_fd);
-	if (sandbox_enter_helper(&m->user, m->cfg, err, sizeof(err)) < 0) {
+	if (helper_prepare(m->cfg, sock, child) < 0)
+		_exit(EXIT_SANDBOX);
+	if (sandbox_enter_helper(&m->user, m->cfg, child, err, sizeof(err)) < 0) {
 		log_msg(LOG_LVL_ERR, "lookup helper: %s", err);
 		_exit(EXIT_SANDBOX);
 	}
-	_exit(helper_main(m->cfg, sock, child));
+	_exit(helper_serve());
 }
 
 static int start_workers(struct monitor *m)
@@ -135,12 +148,12 @@ static int start_workers(struct monitor *m)
 	return 0;
 }
 
+/* Only the child is told: the helper leaves when the child's end of the
+ * socketpair closes, so it never vanishes under a child still serving. */
 static void stop_workers(struct monitor *m)
 {
 	if (m->child > 0)
 		kill(m->child, SIGTERM);
-	if (m->helper > 0)
-		kill(m->helper, SIGTERM);
 	if (m->kill_at_ms == 0)
 		m->kill_at_ms = now_ms() + STOP_GRACE_MS;
 }
@@ -152,7 +165,8 @@ static void describe_exit(const char *who, pid_t pid, int st)
 	else if (WIFEXITED(st))
 		log_msg(LOG_LVL_ERR, "%s (pid %d) exited with status %d%s", who,
 		        (int)pid, WEXITSTATUS(st),
-		        WEXITSTATUS(st) == EXIT_SANDBOX ? " (could not enter its sandbox)" : "");
+		        WEXITSTATUS(st) == EXIT_SANDBOX ? " (could not enter its sandbox)" :
+		        WEXITSTATUS(st) == EXIT_SECCOMP_TRAP ? " (stopped by --debug-sandbox)" : "");
 	else if (WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS)
 		log_msg(LOG_LVL_ERR, "%s (pid %d) was killed by seccomp: it made a forbidden system call",
 		        who, (int)pid);

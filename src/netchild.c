@@ -674,23 +674,44 @@ static int start_inetd(struct child *ch, int fd)
 	return 0;
 }
 
-int child_main(const struct config *c, const struct listen_set *ls,
-               int inetd_fd, int sock)
+static struct child the_child;
+
+int child_prepare(const struct config *c, const struct listen_set *ls,
+                  int inetd_fd, int sock)
 {
-	static struct child ch;
+	struct child *ch = &the_child;
 	struct sigaction sa = { .sa_handler = on_term };
 
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	ch.cfg = c;
-	ch.ls = ls;
-	ch.sock = sock;
-	ch.inetd = inetd_fd >= 0;
-	ch.now_ms = clock_ms();
-	if (setup(&ch) < 0)
-		return 1;
-	if (ch.inetd && start_inetd(&ch, inetd_fd) < 0)
-		return 1;
-	return serve(&ch);
+	ch->cfg = c;
+	ch->ls = ls;
+	ch->sock = sock;
+	ch->inetd = inetd_fd >= 0;
+	ch->now_ms = clock_ms();
+	if (setup(ch) < 0)
+		return -1;
+	if (ch->inetd && start_inetd(ch, inetd_fd) < 0)
+		return -1;
+	return 0;
+}
+
+int child_serve(void)
+{
+	return serve(&the_child);
+}
+
+/* --debug-sandbox: the child may not log, so the helper names the call. */
+void child_report_syscall(int nr)
+{
+	struct ipc_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.type = IPC_EVENT;
+	e.kind = EV_SECCOMP;
+	e.count = 1;
+	e.family = AF_INET;
+	e.ports[0] = nr >= 0 && nr <= 99999 ? (uint32_t)nr : 0;
+	event_send(&the_child, &e);
 }

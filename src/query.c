@@ -319,7 +319,7 @@ static const struct addrinfo *source_for(const struct addrinfo *dst,
 	return NULL;
 }
 
-static void numeric_host(const struct addrinfo *ai, char *buf, size_t size)
+static void numeric_host(const struct addrinfo *ai, char *buf, socklen_t size)
 {
 	if (getnameinfo(ai->ai_addr, ai->ai_addrlen, buf, size, NULL, 0,
 	                NI_NUMERICHOST) != 0)

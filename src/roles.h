@@ -12,16 +12,24 @@ struct listen_set {
 	bool activated;  /* inherited from systemd: never re-opened on SIGHUP */
 };
 
-/* The lookup helper: answers queries on sock until the child goes away.
+/* The lookup helper answers queries on sock until the child goes away.
  * child is the network child's pid, stopped if it breaks the protocol.
- * Returns the process exit status. */
-int helper_main(const struct config *c, int sock, pid_t child);
+ * prepare opens the netlink socket and loads the name-service modules,
+ * before the sandbox; serve returns the process exit status. */
+int helper_prepare(const struct config *c, int sock, pid_t child);
+int helper_serve(void);
+/* --debug-sandbox: logs the forbidden call nr (from the SIGSYS handler). */
+void helper_report_syscall(int nr);
 
-/* The network child: serves the listening sockets (or, with inetd_fd >= 0,
- * that one connection) through the helper on sock. Returns the exit
+/* The network child serves the listening sockets (or, with inetd_fd >= 0,
+ * that one connection) through the helper on sock. prepare allocates
+ * everything the loop needs, before the sandbox; serve returns the exit
  * status. */
-int child_main(const struct config *c, const struct listen_set *ls,
-               int inetd_fd, int sock);
+int child_prepare(const struct config *c, const struct listen_set *ls,
+                  int inetd_fd, int sock);
+int child_serve(void);
+/* --debug-sandbox: reports the forbidden call nr to the helper's log. */
+void child_report_syscall(int nr);
 
 /* The monitor: opens the sockets, starts and restarts the workers. */
 int monitor_main(struct config *c, const struct cli *cli);

@@ -1,17 +1,55 @@
-/* Worker sandboxes. */
+/* Worker sandboxes (DESIGN §2). The order matters: what needs privilege
+ * (the empty root, the identity switch) comes first, then the limits that
+ * make it irreversible, and the seccomp filter last. */
 #include "sandbox.h"
 
+#include <cap-ng.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include "roles.h"
+#include "seccomp_policy.h"
 
 /* getpwnam_r's buffer; large enough for any sane passwd line. */
 #define PWBUF_SIZE 4096
+/* Where the child's empty root is made and at once removed again. */
+#define EMPTY_ROOT_PARENT "/tmp"
+#define EMPTY_ROOT_NAME "privident-root.XXXXXX"
+
+static int fail(char *err, size_t errsz, const char *what)
+{
+	snprintf(err, errsz, "%s: %s", what, strerror(errno));
+	return -1;
+}
+
+static int resolve_unprivileged(const struct config *c, struct service_user *u,
+                                const struct passwd *pw, char *err, size_t errsz)
+{
+	if (c->user_set && (!pw || pw->pw_uid != geteuid())) {
+		snprintf(err, errsz, "cannot run as user '%s': not started as root",
+		         c->user);
+		return -1;
+	}
+	capng_get_caps_process();
+	if (!capng_have_capability(CAPNG_EFFECTIVE, CAP_SYS_CHROOT)) {
+		snprintf(err, errsz, "the network child needs CAP_SYS_CHROOT to enter "
+		         "its empty root: start as root, or grant that capability");
+		return -1;
+	}
+	u->uid = geteuid();
+	u->gid = getegid();
+	u->switch_user = false;
+	return 0;
+}
 
 int sandbox_resolve_user(const struct config *c, struct service_user *u,
                          char *err, size_t errsz)
@@ -20,17 +58,8 @@ int sandbox_resolve_user(const struct config *c, struct service_user *u,
 	char buf[PWBUF_SIZE];
 	int e = getpwnam_r(c->user, &pw, buf, sizeof(buf), &res);
 
-	if (geteuid() != 0) {
-		if (c->user_set && (!res || pw.pw_uid != geteuid())) {
-			snprintf(err, errsz, "cannot run as user '%s': not started as root",
-			         c->user);
-			return -1;
-		}
-		u->uid = geteuid();
-		u->gid = getegid();
-		u->switch_user = false;
-		return 0;
-	}
+	if (geteuid() != 0)
+		return resolve_unprivileged(c, u, res, err, errsz);
 	if (!res) {
 		snprintf(err, errsz, "user '%s' %s (create it, or name another with --user)",
 		         c->user, e ? strerror(e) : "does not exist");
@@ -47,31 +76,71 @@ int sandbox_resolve_user(const struct config *c, struct service_user *u,
 	return 0;
 }
 
-static int drop_user(const struct service_user *u, char *err, size_t errsz)
+/* chroot into a fresh directory and remove it: the root is then a deleted,
+ * empty directory in which nothing can ever be created, even by its owner,
+ * and nothing is left in the file system for anyone to tamper with. */
+static int enter_empty_root(char *err, size_t errsz)
 {
-	if (!u->switch_user)
-		return 0;
-	if (setgroups(0, NULL) < 0 ||
-	    setresgid(u->gid, u->gid, u->gid) < 0 ||
-	    setresuid(u->uid, u->uid, u->uid) < 0) {
-		snprintf(err, errsz, "cannot switch to uid %u: %s",
-		         (unsigned)u->uid, strerror(errno));
-		return -1;
+	char path[] = EMPTY_ROOT_PARENT "/" EMPTY_ROOT_NAME;
+	int parent = open(EMPTY_ROOT_PARENT, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (parent < 0)
+		return fail(err, errsz, "open " EMPTY_ROOT_PARENT);
+	if (!mkdtemp(path)) {
+		close(parent);
+		return fail(err, errsz, "mkdtemp");
 	}
-	/* Make sure the switch is irreversible. */
-	if (setuid(0) == 0 || getuid() != u->uid || geteuid() != u->uid) {
-		snprintf(err, errsz, "privileges could be regained after the switch");
+	const char *name = path + sizeof(EMPTY_ROOT_PARENT);
+	int r = chdir(path) < 0 || chroot(".") < 0;
+	int saved = errno;
+	if (unlinkat(parent, name, AT_REMOVEDIR) < 0 && !r)
+		r = 1, saved = errno;
+	close(parent);
+	errno = saved;
+	if (r || chdir("/") < 0)
+		return fail(err, errsz, "empty root");
+	return 0;
+}
+
+/* Switches to the service user keeping only the capabilities in keep
+ * (-1: none), clears the bounding set where we may, and checks the result. */
+static int drop_identity(const struct service_user *u, int keep, char *err,
+                         size_t errsz)
+{
+	capng_clear(CAPNG_SELECT_BOTH);
+	if (keep >= 0)
+		capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, (unsigned)keep);
+	if (u->switch_user) {
+		if (capng_change_id((int)u->uid, (int)u->gid,
+		                    CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING) < 0) {
+			snprintf(err, errsz, "cannot switch to uid %u", (unsigned)u->uid);
+			return -1;
+		}
+	} else {
+		/* Started unprivileged: no setuid step; the bounding set can only
+		 * go if we hold CAP_SETPCAP, and no_new_privs makes it moot. */
+		prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+		if (capng_apply(CAPNG_SELECT_CAPS) < 0) {
+			snprintf(err, errsz, "cannot drop capabilities");
+			return -1;
+		}
+	}
+	if (getuid() != u->uid || geteuid() != u->uid || getgid() != u->gid ||
+	    getegid() != u->gid || (u->uid != 0 && setuid(0) == 0)) {
+		snprintf(err, errsz, "the identity switch did not hold");
 		return -1;
 	}
 	return 0;
 }
 
-static int no_new_privs(char *err, size_t errsz)
+static int lock(bool dumpable, char *err, size_t errsz)
 {
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-		snprintf(err, errsz, "no_new_privs: %s", strerror(errno));
-		return -1;
-	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return fail(err, errsz, "no_new_privs");
+	/* Not dumpable: no core files with our memory, no ptrace by other
+	 * processes of the service user. */
+	if (!dumpable && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return fail(err, errsz, "PR_SET_DUMPABLE");
 	return 0;
 }
 
@@ -79,28 +148,38 @@ int sandbox_enter_child(const struct service_user *u, const struct config *c,
                         char *err, size_t errsz)
 {
 	struct rlimit none = { 0, 0 };
+	struct seccomp_params p = { .debug = c->debug_sandbox,
+	                            .report = child_report_syscall };
 
-	(void)c;
-	if (drop_user(u, err, errsz) < 0 || no_new_privs(err, errsz) < 0)
+	if (enter_empty_root(err, errsz) < 0 || drop_identity(u, -1, err, errsz) < 0)
 		return -1;
-	/* The child never forks nor writes files. */
-	if (setrlimit(RLIMIT_NPROC, &none) < 0 ||
-	    setrlimit(RLIMIT_FSIZE, &none) < 0) {
-		snprintf(err, errsz, "setrlimit: %s", strerror(errno));
+	if (capng_have_capabilities(CAPNG_SELECT_CAPS) != CAPNG_NONE) {
+		snprintf(err, errsz, "capabilities left after dropping them");
 		return -1;
 	}
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	return 0;
+	/* The child never starts a process, writes a file or dumps core. */
+	if (setrlimit(RLIMIT_NPROC, &none) < 0 || setrlimit(RLIMIT_FSIZE, &none) < 0 ||
+	    setrlimit(RLIMIT_CORE, &none) < 0)
+		return fail(err, errsz, "setrlimit");
+	if (lock(false, err, errsz) < 0)
+		return -1;
+	return seccomp_apply(seccomp_netchild_rules, seccomp_netchild_count, &p,
+	                     err, errsz);
 }
 
 int sandbox_enter_helper(const struct service_user *u, const struct config *c,
-                         char *err, size_t errsz)
+                         pid_t child, char *err, size_t errsz)
 {
-	(void)c;
-	if (drop_user(u, err, errsz) < 0 || no_new_privs(err, errsz) < 0)
+	struct rlimit none = { 0, 0 };
+	struct seccomp_params p = { .child = child, .debug = c->debug_sandbox,
+	                            .report = helper_report_syscall };
+
+	if (drop_identity(u, -1, err, errsz) < 0)
 		return -1;
-	/* The helper holds the key and the netlink socket: no core dumps, no
-	 * ptrace by other processes of the same user. */
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	return 0;
+	if (setrlimit(RLIMIT_CORE, &none) < 0)
+		return fail(err, errsz, "setrlimit");
+	if (lock(false, err, errsz) < 0)
+		return -1;
+	return seccomp_apply(seccomp_helper_rules, seccomp_helper_count, &p,
+	                     err, errsz);
 }

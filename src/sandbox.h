@@ -1,5 +1,6 @@
 /* Locking the workers down (DESIGN §2): the service user, no capabilities,
- * no_new_privs; seccomp and the empty root follow in the lockdown work. */
+ * no_new_privs, an empty root for the child, and each worker's seccomp
+ * allowlist from policy/. */
 #ifndef PRIVIDENT_SANDBOX_H
 #define PRIVIDENT_SANDBOX_H
 
@@ -16,7 +17,8 @@ struct service_user {
 
 /* Works out who the workers run as: the configured user when started as
  * root (it must exist and not be root), else the current user (a -u naming
- * someone else is then an error). Returns 0, or -1 with a message. */
+ * someone else is then an error, and CAP_SYS_CHROOT is needed for the
+ * child's empty root). Returns 0, or -1 with a message. */
 int sandbox_resolve_user(const struct config *c, struct service_user *u,
                          char *err, size_t errsz);
 
@@ -25,6 +27,6 @@ int sandbox_resolve_user(const struct config *c, struct service_user *u,
 int sandbox_enter_child(const struct service_user *u, const struct config *c,
                         char *err, size_t errsz);
 int sandbox_enter_helper(const struct service_user *u, const struct config *c,
-                         char *err, size_t errsz);
+                         pid_t child, char *err, size_t errsz);
 
 #endif

@@ -1,0 +1,60 @@
+/* The seccomp allowlists, generated from the policy/ files at build time, and
+ * the code that loads them (DESIGN §2). */
+#ifndef PRIVIDENT_SECCOMP_POLICY_H
+#define PRIVIDENT_SECCOMP_POLICY_H
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <seccomp.h>
+
+/* Conditions per rule: enough for every rule we write (libseccomp allows
+ * one per argument). */
+#define SECCOMP_CONDS_MAX 3
+
+/* Stands for the network child's pid in a rule, replaced when the filter is
+ * built; a value no real argument can have. */
+#define SECCOMP_PARAM_CHILD ((scmp_datum_t)0x7fffc0de00000001ull)
+
+struct seccomp_cond {
+	unsigned arg;
+	enum scmp_compare op;
+	scmp_datum_t a, b;
+};
+
+struct seccomp_rule {
+	const char *name;
+	unsigned nconds;
+	struct seccomp_cond conds[SECCOMP_CONDS_MAX];
+};
+
+extern const struct seccomp_rule seccomp_netchild_rules[];
+extern const size_t seccomp_netchild_count;
+extern const struct seccomp_rule seccomp_helper_rules[];
+extern const size_t seccomp_helper_count;
+
+struct seccomp_params {
+	pid_t child;                 /* for @child */
+	bool debug;                  /* trap and report instead of killing */
+	void (*report)(int nr);      /* with debug: called from the SIGSYS
+	                                handler with the call's number, then the
+	                                process exits */
+};
+
+/* Builds the filter from rules and loads it. Returns 0, or -1 with a
+ * message (an unknown call name, a libseccomp failure). */
+int seccomp_apply(const struct seccomp_rule *rules, size_t n,
+                  const struct seccomp_params *p, char *err, size_t errsz);
+
+/* The name of system call nr on this architecture, into buf. */
+const char *seccomp_name(int nr, char *buf, size_t size);
+
+/* Exit status of a worker stopped by --debug-sandbox. */
+#define EXIT_SECCOMP_TRAP 71
+
+#endif

@@ -1,0 +1,225 @@
+#!/usr/bin/python3
+"""How the daemon is started and stopped: inetd mode, systemd socket
+activation, SIGTERM, the process tree, start-up errors, configuration file.
+
+Addresses: 127.0.4.1 - 127.0.4.9, 127.0.4.99 and ::1."""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+import identtest
+from identtest import (PRIVIDENT, SERVICE_USER, USER1, USER2, Daemon, Listener,
+                       Querier, userid, error)
+
+D = '127.0.4.1'
+Q = '127.0.4.2'
+D6 = '::1'
+
+
+def listening_socket(addr):
+    s = socket.socket(identtest.family_of(addr), socket.SOCK_STREAM)
+    s.bind(identtest.sockaddr(addr, 0))
+    s.listen(64)
+    return s
+
+
+class LaunchTest(identtest.DaemonTestCase):
+
+    def wait_workers(self, d, n=2, timeout=3.0):
+        """The daemon's descendants once there are n of them."""
+        deadline = time.monotonic() + timeout
+        while True:
+            kids = [p for p in identtest.descendants(d.pid) if identtest.alive(p)]
+            if len(kids) >= n or time.monotonic() >= deadline:
+                return kids
+            time.sleep(0.05)
+
+    def assertAllGone(self, pids, timeout=3.0):
+        deadline = time.monotonic() + timeout
+        while True:
+            left = [p for p in pids if identtest.alive(p)]
+            if not left:
+                return
+            if time.monotonic() >= deadline:
+                self.fail('privident processes still running: %r' % left)
+            time.sleep(0.05)
+
+    # ---- inetd
+
+    def test_inetd_mode(self):
+        inetd = Listener(D)          # plays inetd: accepts, hands over the socket
+        self.addCleanup(inetd.close)
+        c = self.user_conn(USER1, D, Q)
+        q = self.querier(D, inetd.port, source=Q)
+        conn = inetd.accept()
+        conn.setblocking(True)       # as inetd hands it over (O_NONBLOCK off)
+        d = Daemon(argv=[PRIVIDENT, '--inetd', '-u', SERVICE_USER])
+        self.daemons.append(d)
+        try:
+            d.start(ready=False, stdin=conn, stdout=conn)
+        finally:
+            conn.close()
+        sp, cp = c.local_port, c.remote_port
+        self.assertEqual(q.query(sp, cp), userid(sp, cp, USER1), d.log())
+        tree = identtest.descendants(d.pid)
+        sp2, cp2 = identtest.free_port(D), identtest.free_port(Q)
+        q.send('%d,%d\r\n%d,%d\r\n' % (sp2, cp2, sp, cp))
+        self.assertEqual(q.readline(), error(sp2, cp2, 'NO-USER'))
+        self.assertEqual(q.readline(), userid(sp, cp, USER1))
+        q.sock.shutdown(socket.SHUT_WR)
+        waited, data = q.wait_closed(identtest.TIMEOUT)
+        self.assertIsNotNone(waited, 'inetd-mode daemon kept the connection open after EOF')
+        self.assertEqual(data, b'')
+        status = d.proc.wait(timeout=identtest.TIMEOUT)
+        self.assertEqual(status, 0, d.log())
+        self.assertAllGone(tree)
+
+    def test_inetd_mode_checks_the_querier_address(self):
+        inetd = Listener(D)
+        self.addCleanup(inetd.close)
+        c = self.user_conn(USER2, D, Q)
+        q = self.querier(D, inetd.port, source='127.0.4.3')   # not the far end
+        conn = inetd.accept()
+        conn.setblocking(True)       # as inetd hands it over (O_NONBLOCK off)
+        d = Daemon(argv=[PRIVIDENT, '--inetd', '-u', SERVICE_USER])
+        self.daemons.append(d)
+        try:
+            d.start(ready=False, stdin=conn, stdout=conn)
+        finally:
+            conn.close()
+        sp, cp = c.local_port, c.remote_port
+        self.assertEqual(q.query(sp, cp), error(sp, cp, 'NO-USER'), d.log())
+        q.close()
+        self.assertEqual(d.proc.wait(timeout=identtest.TIMEOUT), 0, d.log())
+
+    # ---- systemd socket activation
+
+    def test_socket_activation(self):
+        l4 = listening_socket('127.0.4.4')
+        l6 = listening_socket(D6)
+        listen = [('127.0.4.4', l4.getsockname()[1]), (D6, l6.getsockname()[1])]
+        d = Daemon(listen, argv=[PRIVIDENT, '-f', '-u', SERVICE_USER])
+        self.daemons.append(d)
+        try:
+            d.start_activated([l4, l6])
+        finally:
+            l4.close()
+            l6.close()
+        c = self.user_conn(USER1, '127.0.4.4', Q)
+        q = self.querier('127.0.4.4', listen[0][1], source=Q)
+        self.assertEqual(q.query(c.local_port, c.remote_port),
+                         userid(c.local_port, c.remote_port, USER1), d.log())
+        c6 = self.user_conn(USER2, D6, D6)
+        q6 = self.querier(D6, listen[1][1], source=D6)
+        self.assertEqual(q6.query(c6.local_port, c6.remote_port),
+                         userid(c6.local_port, c6.remote_port, USER2), d.log())
+        # it did not also bind the default port 113 on all addresses
+        with socket.socket() as s:
+            try:
+                s.bind(('127.0.4.99', 113))
+            except OSError as e:
+                self.fail('port 113 taken although sockets were passed in: %s' % e)
+        self.assertFalse(d.exited())
+
+    # ---- SIGTERM and the process tree
+
+    def test_sigterm_stops_all_three_processes(self):
+        d = self.daemon([(D, None)])
+        kids = self.wait_workers(d)
+        self.assertEqual(len(kids), 2, 'expected monitor + 2 workers, got children %r' % kids)
+        q = self.querier(D, d.listen[0][1], source=Q)
+        self.assertEqual(q.query(1111, 2222), error(1111, 2222, 'NO-USER'))
+        # SIGTERM with a client connection open
+        d.proc.send_signal(signal.SIGTERM)
+        status = d.proc.wait(timeout=identtest.TIMEOUT)
+        self.assertEqual(status, 0, d.log())
+        self.assertAllGone([d.pid] + kids)
+        waited, _ = q.wait_closed(3.0)
+        self.assertIsNotNone(waited, 'client connection survived the daemon')
+        with self.assertRaises(OSError):
+            Querier(D, d.listen[0][1], timeout=1.0).close()
+
+    def test_workers_run_as_the_service_user(self):
+        d = self.daemon([(D, None)])
+        kids = self.wait_workers(d)
+        self.assertEqual(len(kids), 2, kids)
+        svc = identtest.uid_of(SERVICE_USER)
+        sandboxed = 0
+        for pid in kids:
+            st = identtest.proc_status(pid)
+            self.assertEqual(st['Uid'].split(), [str(svc)] * 4, 'worker %d Uid' % pid)
+            self.assertNotIn('0', st['Gid'].split(), 'worker %d Gid' % pid)
+            if (st.get('Seccomp') == '2' and st.get('NoNewPrivs') == '1'
+                    and int(st['CapEff'], 16) == 0 and int(st['CapPrm'], 16) == 0):
+                sandboxed += 1
+        self.assertGreaterEqual(sandboxed, 1,
+                                'no worker has seccomp, no_new_privs and no capabilities')
+
+    def test_worker_restarted_after_being_killed(self):
+        d = self.daemon([(D, None)])
+        kids = self.wait_workers(d)
+        self.assertEqual(len(kids), 2, kids)
+        os.kill(kids[0], signal.SIGKILL)
+        deadline = time.monotonic() + 3.0
+        while True:
+            now = [p for p in identtest.descendants(d.pid) if identtest.alive(p)]
+            if len(now) == 2 and kids[0] not in now:
+                break
+            self.assertLess(time.monotonic(), deadline, 'worker not replaced: %r' % now)
+            time.sleep(0.05)
+        c = self.user_conn(USER1, D, Q)
+        q = self.querier(D, d.listen[0][1], source=Q)
+        self.assertEqual(q.query(c.local_port, c.remote_port),
+                         userid(c.local_port, c.remote_port, USER1), d.log())
+
+    # ---- start-up errors and the configuration file
+
+    def run_privident(self, *args):
+        return subprocess.run([PRIVIDENT] + list(args), stdin=subprocess.DEVNULL,
+                              capture_output=True, text=True, timeout=5)
+
+    def test_bad_options_exit_2(self):
+        # Each would otherwise be a valid foreground daemon on a free port.
+        port = str(identtest.free_port('127.0.4.5'))
+        base = ['-f', '-u', SERVICE_USER, '-l', '127.0.4.5:' + port]
+        for extra in (['--no-such-option'], ['--max-queries', 'banana'],
+                      ['--reply', 'nonsense'], ['-t', '-3'], ['-l', '127.0.4.5:99999']):
+            r = self.run_privident(*(base + extra))
+            self.assertEqual(r.returncode, 2, '%r: %r' % (extra, r.stderr))
+            self.assertEqual(len(r.stderr.strip().splitlines()), 1, '%r: %r' % (extra, r.stderr))
+
+    def test_bad_configuration_line(self):
+        port = identtest.free_port('127.0.4.8')
+        with tempfile.NamedTemporaryFile('w', suffix='.conf') as f:
+            f.write('# privident test\nlisten = 127.0.4.8:%d\nuser = %s\nno-such-key = 1\n'
+                    % (port, SERVICE_USER))
+            f.flush()
+            r = self.run_privident('-f', '-c', f.name)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+        self.assertIn(f.name, r.stderr)
+        self.assertTrue(re.search(r'\b4\b', r.stderr), 'line number missing: %r' % r.stderr)
+
+    def test_configuration_file(self):
+        addr = '127.0.4.6'
+        port = identtest.free_port(addr)
+        with tempfile.NamedTemporaryFile('w', suffix='.conf', delete=False) as f:
+            f.write('# privident test configuration\n'
+                    'listen = %s:%d\n'
+                    'user = %s\n'
+                    'reply = fixed:fromconfig   # comment\n' % (addr, port, SERVICE_USER))
+        self.addCleanup(os.unlink, f.name)
+        d = Daemon([(addr, port)], argv=[PRIVIDENT, '-f', '-c', f.name])
+        self.daemons.append(d)
+        d.start()
+        q = self.querier(addr, port, source=Q)
+        self.assertEqual(q.query(5, 6), userid(5, 6, 'fromconfig'))
+
+
+if __name__ == '__main__':
+    identtest.main()
