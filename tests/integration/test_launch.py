@@ -220,6 +220,87 @@ class LaunchTest(identtest.DaemonTestCase):
         q = self.querier(addr, port, source=Q)
         self.assertEqual(q.query(5, 6), userid(5, 6, 'fromconfig'))
 
+    # ---- SIGHUP
+
+    def write_config(self, path, addr, port, reply, extra=''):
+        with open(path, 'w') as f:
+            f.write('listen = %s:%d\nuser = %s\nreply = %s\n%s'
+                    % (addr, port, SERVICE_USER, reply, extra))
+
+    def wait_answer(self, addr, port, expected, timeout=3.0):
+        """Queries until the reply is expected (a restart is under way);
+        returns the last reply."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                q = Querier(addr, port, source=Q)
+                got = q.query(5, 6)
+                q.close()
+            except (OSError, AssertionError) as e:
+                got = repr(e)
+            if got == expected or time.monotonic() >= deadline:
+                return got
+            time.sleep(0.05)
+
+    def test_sighup_rereads_the_configuration(self):
+        addr = '127.0.4.7'
+        port = identtest.free_port(addr)
+        fd, path = tempfile.mkstemp(suffix='.conf')
+        os.close(fd)
+        self.addCleanup(os.unlink, path)
+        self.write_config(path, addr, port, 'fixed:before')
+        d = Daemon([(addr, port)], argv=[PRIVIDENT, '-f', '-c', path])
+        self.daemons.append(d)
+        d.start()
+        self.assertEqual(self.wait_answer(addr, port, userid(5, 6, 'before'), 0), userid(5, 6, 'before'))
+        self.write_config(path, addr, port, 'fixed:after')
+        d.proc.send_signal(signal.SIGHUP)
+        self.assertEqual(self.wait_answer(addr, port, userid(5, 6, 'after')), userid(5, 6, 'after'), d.log())
+        self.assertIsNotNone(d.wait_log(r'configuration reloaded'), d.log())
+        # A broken file on SIGHUP is refused; the running configuration stays.
+        self.write_config(path, addr, port, 'fixed:broken', 'no-such-key = 1\n')
+        d.proc.send_signal(signal.SIGHUP)
+        self.assertIsNotNone(d.wait_log(r'configuration not reloaded: .*:4: '), d.log())
+        self.assertEqual(self.wait_answer(addr, port, userid(5, 6, 'after'), 0), userid(5, 6, 'after'), d.log())
+        self.assertFalse(d.exited())
+
+    # ---- started as the service user, as the systemd unit does
+
+    def test_started_as_the_service_user_with_socket_activation(self):
+        """No setuid step: started as _privident with only CAP_SYS_CHROOT
+        (ambient), the sockets passed in, like packaging/systemd."""
+        addr = '127.0.4.9'
+        l4 = listening_socket(addr)
+        port = l4.getsockname()[1]
+        argv = ['/usr/bin/setpriv', '--reuid', SERVICE_USER, '--regid', SERVICE_USER,
+                '--clear-groups', '--inh-caps=+sys_chroot', '--ambient-caps=+sys_chroot',
+                PRIVIDENT, '-f']
+        d = Daemon([(addr, port)], argv=argv)
+        self.daemons.append(d)
+        try:
+            d.start_activated([l4])
+        finally:
+            l4.close()
+        c = self.user_conn(USER1, addr, Q)
+        q = self.querier(addr, port, source=Q)
+        self.assertEqual(q.query(c.local_port, c.remote_port),
+                         userid(c.local_port, c.remote_port, USER1), d.log())
+        service_uid = identtest.uid_of(SERVICE_USER)
+        kids = self.wait_workers(d)
+        self.assertEqual(len(kids), 2, kids)
+        for pid in [d.pid] + kids:
+            st = identtest.proc_status(pid)
+            self.assertEqual(int(st['Uid'].split()[0]), service_uid, st)
+        for pid in kids:
+            st = identtest.proc_status(pid)
+            self.assertEqual(st['Seccomp'], '2', st)
+            self.assertEqual(int(st['CapEff'], 16), 0, st)
+            self.assertEqual(int(st['CapPrm'], 16), 0, st)
+            self.assertEqual(int(st['CapAmb'], 16), 0, st)
+        roots = sorted(os.readlink('/proc/%d/root' % pid) for pid in kids)
+        self.assertEqual(roots[0], '/', roots)            # the helper
+        self.assertNotEqual(roots[1], '/', roots)         # the child's empty root
+
 
 if __name__ == '__main__':
     identtest.main()
