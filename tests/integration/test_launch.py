@@ -301,6 +301,33 @@ class LaunchTest(identtest.DaemonTestCase):
         self.assertEqual(roots[0], '/', roots)            # the helper
         self.assertNotEqual(roots[1], '/', roots)         # the child's empty root
 
+    # ---- the default: port 113 on every address
+
+    def test_default_listens_on_port_113_everywhere(self):
+        """Without -l the daemon takes port 113 on all addresses, IPv4 and
+        IPv6 alike. Run in a network namespace of our own, where port 113
+        is free whatever else runs on this host."""
+        ns = 'privident-it-%d' % os.getpid()
+        subprocess.run(['ip', 'netns', 'add', ns], check=True)
+        self.addCleanup(subprocess.run, ['ip', 'netns', 'del', ns])
+        inns = ['ip', 'netns', 'exec', ns]
+        subprocess.run(inns + ['ip', 'link', 'set', 'lo', 'up'], check=True)
+        d = Daemon([], argv=inns + [PRIVIDENT, '-f', '-u', SERVICE_USER])
+        self.daemons.append(d)
+        d.start()
+        results = {}
+        deadline = time.monotonic() + 5
+        for host in ('127.0.0.1', '::1'):
+            while True:
+                r = subprocess.run(inns + [identtest.PRIVIDENT_QUERY, '-t', '2', host, '1', '2'],
+                                   capture_output=True, text=True, timeout=10)
+                if r.returncode != 3 or time.monotonic() >= deadline:
+                    break
+                time.sleep(0.1)
+            results[host] = (r.returncode, r.stdout.strip())
+        self.assertEqual(results, {'127.0.0.1': (1, 'NO-USER'), '::1': (1, 'NO-USER')}, d.log())
+        self.assertIsNotNone(d.wait_log(r'listening on \[::\]:113'), d.log())
+
 
 if __name__ == '__main__':
     identtest.main()
