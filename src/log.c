@@ -72,26 +72,20 @@ const char *log_sockaddr(const struct sockaddr *sa, char *buf, size_t size,
                          bool with_port)
 {
 	char a[INET6_ADDRSTRLEN];
-	unsigned port;
+	const struct sockaddr_in *s4 = (const void *)sa;
+	const struct sockaddr_in6 *s6 = (const void *)sa;
+	bool v6 = sa->sa_family == AF_INET6;
 
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *s = (const void *)sa;
-		log_addr(AF_INET, &s->sin_addr, a, sizeof(a));
-		port = ntohs(s->sin_port);
-		if (with_port)
-			snprintf(buf, size, "%s:%u", a, port);
-		else
-			snprintf(buf, size, "%s", a);
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *s = (const void *)sa;
-		log_addr(AF_INET6, &s->sin6_addr, a, sizeof(a));
-		port = ntohs(s->sin6_port);
-		if (with_port)
-			snprintf(buf, size, "[%s]:%u", a, port);
-		else
-			snprintf(buf, size, "%s", a);
-	} else {
+	if (sa->sa_family != AF_INET && !v6) {
 		snprintf(buf, size, "?");
+		return buf;
 	}
+	log_addr(sa->sa_family, v6 ? (const void *)&s6->sin6_addr : (const void *)&s4->sin_addr,
+	         a, sizeof(a));
+	if (!with_port)
+		snprintf(buf, size, "%s", a);
+	else
+		snprintf(buf, size, v6 ? "[%s]:%u" : "%s:%u", a,
+		         ntohs(v6 ? s6->sin6_port : s4->sin_port));
 	return buf;
 }
