@@ -6,6 +6,8 @@
  * read that one table, so nothing is written twice. Nothing here prints:
  * errors go back to the caller as one line of text. */
 #include "config.h"
+#include "keyfile.h"
+#include "token.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -38,6 +40,9 @@ enum kind {
 	K_USER,    /* the service user name */
 	K_REPLY,   /* the reply mode */
 	K_LISTEN,  /* a listening address, repeatable */
+	K_KEYPATH, /* the token key file */
+	K_PERIOD,  /* the token rotation period */
+	K_UIDS,    /* a uid range to hide, repeatable */
 	K_CONFIG,  /* command line only: the file to read */
 	K_HELP,    /* command line only */
 	K_VERSION, /* command line only */
@@ -69,7 +74,26 @@ struct opt {
 	X("inetd", "    ", K_BOOL, F(inetd), 0, 0, NULL, "",                  \
 	  "serve the one connection on standard input (from inetd)")         \
 	X("reply", "    ", K_REPLY, 0, 0, 0, NULL, " MODE",                   \
-	  "user (the login name, default), uid, or fixed:NAME")              \
+	  "user (the login name, default), uid, token, hidden, or\n"        \
+	  "        fixed:NAME")                                               \
+	X("token-key", "    ", K_KEYPATH, 0, 0, 0, NULL, " FILE",             \
+	  "the key of --reply token (default " DEFAULT_TOKEN_KEY_PATH ")")   \
+	X("token-period", "    ", K_PERIOD, 0, 0, 0, NULL, " DURATION",       \
+	  "how long a token stays the same: Nh, Nd, Nw or never\n"           \
+	  "        (default 7d)")                                             \
+	X("token-length", "    ", K_UINT, F(token_length), TOKEN_LENGTH_MIN,  \
+	  TOKEN_LENGTH_MAX, "a whole number of characters", " N",             \
+	  "characters in a token (" STR(TOKEN_LENGTH_MIN) "-"                 \
+	  STR(TOKEN_LENGTH_MAX) ", default " STR(TOKEN_LENGTH_DEFAULT) ")")   \
+	X("hide-uid", "    ", K_UIDS, 0, 0, 0, NULL, " UID[-UID]",            \
+	  "always answer HIDDEN-USER for these uids; repeatable\n"           \
+	  "        (default 0; uid 0 is hidden in any case)")                 \
+	X("noident", "    ", K_BOOL, F(noident), 0, 0, NULL, "",              \
+	  "hide users who have a ~/.noident file")                           \
+	X("opt-in", "    ", K_BOOL, F(opt_in), 0, 0, NULL, "",                \
+	  "hide every user except those who have a ~/.ident file")           \
+	X("mask-errors", "    ", K_BOOL, F(mask_errors), 0, 0, NULL, "",      \
+	  "send every error as UNKNOWN-ERROR")                                \
 	X("timeout", "-t, ", K_UINT, F(timeout), TIMEOUT_MIN, TIMEOUT_MAX,    \
 	  "a whole number of seconds", " SECONDS",                            \
 	  "close a connection idle this long (" STR(TIMEOUT_MIN) "-"          \
@@ -432,6 +456,12 @@ static bool valid_fixed(const char *s)
 
 #define FIXED_PREFIX "fixed:"
 
+/* The reply modes that take no argument. */
+static const struct { const char *name; enum reply_mode mode; } modes[] = {
+	{"user", MODE_USER}, {"uid", MODE_UID}, {"token", MODE_TOKEN},
+	{"hidden", MODE_HIDDEN},
+};
+
 static int set_reply(struct config *c, const struct opt *o,
                      enum config_source src, const char *v, char *why)
 {
@@ -439,13 +469,16 @@ static int set_reply(struct config *c, const struct opt *o,
 	char sb[SHOW_MAX + 4];
 
 	(void)o, (void)src;
-	if (strcmp(v, "user") == 0 || strcmp(v, "uid") == 0) {
-		c->mode = strcmp(v, "user") == 0 ? MODE_USER : MODE_UID;
-		c->fixed_name[0] = '\0';
-		return 0;
+	for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+		if (strcmp(v, modes[i].name) == 0) {
+			c->mode = modes[i].mode;
+			c->fixed_name[0] = '\0';
+			return 0;
+		}
 	}
 	if (strncmp(v, FIXED_PREFIX, strlen(FIXED_PREFIX)) != 0) {
-		seterr(why, REASON_MAX, "'%s' is not user, uid or fixed:NAME",
+		seterr(why, REASON_MAX,
+		       "'%s' is not user, uid, token, hidden or fixed:NAME",
 		       show(v, sb));
 		return -1;
 	}
@@ -458,6 +491,90 @@ static int set_reply(struct config *c, const struct opt *o,
 	}
 	c->mode = MODE_FIXED;
 	strcpy(c->fixed_name, name);
+	return 0;
+}
+
+/* An absolute path: the daemon re-reads the key on SIGHUP from "/". */
+static int set_keypath(struct config *c, const struct opt *o,
+                       enum config_source src, const char *v, char *why)
+{
+	char sb[SHOW_MAX + 4];
+
+	(void)o, (void)src;
+	if (v[0] != '/' || strlen(v) > TOKEN_KEY_PATH_MAX) {
+		seterr(why, REASON_MAX, "'%s' is not an absolute path of at most "
+		       "%d characters", show(v, sb), TOKEN_KEY_PATH_MAX);
+		return -1;
+	}
+	strcpy(c->token_key, v);
+	return 0;
+}
+
+static int set_period(struct config *c, const struct opt *o,
+                      enum config_source src, const char *v, char *why)
+{
+	char sb[SHOW_MAX + 4];
+
+	(void)o, (void)src;
+	if (token_parse_period(v, &c->token_period) != 0) {
+		seterr(why, REASON_MAX, "'%s' is not 'never' or a whole number of "
+		       "hours, days or weeks (Nh, Nd, Nw) from 1h to 366d",
+		       show(v, sb));
+		return -1;
+	}
+	return 0;
+}
+
+/* A uid: decimal, 0 to 4294967294 ((uid_t)-1 is "no uid"). */
+#define UID_VALID_MAX 4294967294u
+
+bool config_parse_uid_range(const char *s, struct uid_range *r)
+{
+	char buf[2 * 10 + 2];
+	char *dash;
+	unsigned lo, hi;
+
+	if (strlen(s) >= sizeof buf)
+		return false;
+	strcpy(buf, s);
+	dash = strchr(buf, '-');
+	if (dash != NULL)
+		*dash = '\0';
+	if (!parse_uint(buf, 0, UID_VALID_MAX, &lo))
+		return false;
+	hi = lo;
+	if (dash != NULL && !parse_uint(dash + 1, 0, UID_VALID_MAX, &hi))
+		return false;
+	if (lo > hi)
+		return false;
+	r->lo = lo;
+	r->hi = hi;
+	return true;
+}
+
+/* Like listen: a source's first hide-uid replaces earlier sources' list. */
+static int set_uids(struct config *c, const struct opt *o,
+                    enum config_source src, const char *v, char *why)
+{
+	struct uid_range r;
+	char sb[SHOW_MAX + 4];
+
+	(void)o;
+	if (!config_parse_uid_range(v, &r)) {
+		seterr(why, REASON_MAX, "'%s' is not a uid or a range of uids "
+		       "such as 1-999 (0 to %u, the first no larger)",
+		       show(v, sb), UID_VALID_MAX);
+		return -1;
+	}
+	if (c->hide_uid_src != src) {
+		c->nhide_uid = 0;
+		c->hide_uid_src = src;
+	}
+	if (c->nhide_uid >= HIDE_UID_MAX) {
+		seterr(why, REASON_MAX, "more than %d ranges", HIDE_UID_MAX);
+		return -1;
+	}
+	c->hide_uid[c->nhide_uid++] = r;
 	return 0;
 }
 
@@ -496,6 +613,8 @@ static setter_fn *const setters[] = {
 	[K_BOOL] = set_bool,         [K_UINT] = set_uint,
 	[K_USER] = set_user,         [K_REPLY] = set_reply,
 	[K_LISTEN] = set_listen,     [K_CONFIG] = set_cli_only,
+	[K_KEYPATH] = set_keypath,   [K_PERIOD] = set_period,
+	[K_UIDS] = set_uids,
 	[K_HELP] = set_cli_only,     [K_VERSION] = set_cli_only,
 };
 
@@ -511,6 +630,12 @@ void config_defaults(struct config *c)
 	c->max_queries = DEFAULT_MAX_QUERIES;
 	c->mode = MODE_USER;
 	c->listen_src = SRC_DEFAULT;
+	strcpy(c->token_key, DEFAULT_TOKEN_KEY_PATH);
+	c->token_period = TOKEN_PERIOD_DEFAULT;
+	c->token_length = TOKEN_LENGTH_DEFAULT;
+	c->hide_uid[0] = (struct uid_range){0, 0};
+	c->nhide_uid = 1;
+	c->hide_uid_src = SRC_DEFAULT;
 }
 
 int config_set(struct config *c, enum config_source src, const char *key,
@@ -732,6 +857,90 @@ static int validate_listen(const struct config *c, char *err, size_t errsz)
 	return 0;
 }
 
+bool config_uid_hidden(const struct config *c, uint32_t uid)
+{
+	if (uid == 0)
+		return true;
+	for (unsigned i = 0; i < c->nhide_uid && i < HIDE_UID_MAX; i++)
+		if (uid >= c->hide_uid[i].lo && uid <= c->hide_uid[i].hi)
+			return true;
+	return false;
+}
+
+bool config_reads_home(const struct config *c)
+{
+	return c->noident || c->opt_in;
+}
+
+static int validate_token(const struct config *c, char *err, size_t errsz)
+{
+	if (c->token_period != TOKEN_PERIOD_NEVER &&
+	    (c->token_period < TOKEN_PERIOD_MIN ||
+	     c->token_period > TOKEN_PERIOD_MAX)) {
+		seterr(err, errsz, "token-period: %u seconds is not from %u to %u",
+		       c->token_period, TOKEN_PERIOD_MIN, TOKEN_PERIOD_MAX);
+		return -1;
+	}
+	if (c->token_key[0] != '/' || strnlen(c->token_key, sizeof c->token_key)
+	                                  > TOKEN_KEY_PATH_MAX) {
+		seterr(err, errsz, "token-key: not an absolute path");
+		return -1;
+	}
+	return 0;
+}
+
+static int validate_hide_uid(const struct config *c, char *err, size_t errsz)
+{
+	if (c->nhide_uid > HIDE_UID_MAX) {
+		seterr(err, errsz, "hide-uid: more than %d ranges", HIDE_UID_MAX);
+		return -1;
+	}
+	for (unsigned i = 0; i < c->nhide_uid; i++) {
+		if (c->hide_uid[i].lo > c->hide_uid[i].hi ||
+		    c->hide_uid[i].hi > UID_VALID_MAX) {
+			seterr(err, errsz, "hide-uid: range %u is malformed", i + 1);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The combinations of DESIGN §3's rules that cannot mean anything. The
+ * token options without reply = token are allowed: privident-token
+ * reveal reads them from the same file, also after a switch away from
+ * tokens. */
+static int validate_privacy(const struct config *c, char *err, size_t errsz)
+{
+	const char *file = c->noident ? "noident" : "opt-in";
+
+	if (validate_token(c, err, errsz) != 0 ||
+	    validate_hide_uid(c, err, errsz) != 0)
+		return -1;
+	if (c->noident && c->opt_in) {
+		seterr(err, errsz, "noident and opt-in exclude each other (opt-in "
+		       "already hides everyone without ~/.ident)");
+		return -1;
+	}
+	if (config_reads_home(c) && c->mode == MODE_FIXED) {
+		seterr(err, errsz, "%s makes no sense with reply = fixed:NAME, "
+		       "which looks nothing up and so never knows whose "
+		       "connection it is", file);
+		return -1;
+	}
+	if (config_reads_home(c) && c->mode == MODE_HIDDEN) {
+		seterr(err, errsz, "%s makes no difference with reply = hidden, "
+		       "which hides everyone", file);
+		return -1;
+	}
+	if (c->hide_uid_src != SRC_DEFAULT && c->mode == MODE_FIXED) {
+		seterr(err, errsz, "hide-uid makes no sense with reply = "
+		       "fixed:NAME, which looks nothing up and so never knows "
+		       "whose connection it is");
+		return -1;
+	}
+	return 0;
+}
+
 int config_validate(const struct config *c, char *err, size_t errsz)
 {
 	if (validate_ranges(c, err, errsz) != 0 ||
@@ -746,7 +955,8 @@ int config_validate(const struct config *c, char *err, size_t errsz)
 		seterr(err, errsz, "user: not a valid user name");
 		return -1;
 	}
-	if (c->mode != MODE_USER && c->mode != MODE_UID && c->mode != MODE_FIXED) {
+	if (c->mode != MODE_USER && c->mode != MODE_UID && c->mode != MODE_FIXED &&
+	    c->mode != MODE_TOKEN && c->mode != MODE_HIDDEN) {
 		seterr(err, errsz, "reply: unknown mode %d", (int)c->mode);
 		return -1;
 	}
@@ -754,7 +964,7 @@ int config_validate(const struct config *c, char *err, size_t errsz)
 		seterr(err, errsz, "reply: fixed needs a valid NAME");
 		return -1;
 	}
-	return 0;
+	return validate_privacy(c, err, errsz);
 }
 
 /* --- the command line --------------------------------------------------- */

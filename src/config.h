@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 #include "limits.h"
 
@@ -16,6 +17,13 @@ enum reply_mode {
 	MODE_USER,  /* the login name (default) */
 	MODE_UID,   /* the numeric uid, sent as OTHER */
 	MODE_FIXED, /* always fixed_name, no lookup */
+	MODE_TOKEN, /* a keyed pseudonym, sent as OTHER */
+	MODE_HIDDEN,/* HIDDEN-USER for every owned connection */
+};
+
+/* uids lo..hi, both included. */
+struct uid_range {
+	uint32_t lo, hi;
 };
 
 struct listen_addr {
@@ -43,6 +51,16 @@ struct config {
 	unsigned nlisten;          /* 0: the default, port 113 on all addresses */
 	enum config_source listen_src;
 	bool debug_sandbox;        /* trap and name a forbidden syscall */
+	/* Privacy (DESIGN §3). */
+	char token_key[TOKEN_KEY_PATH_MAX + 1]; /* the key file */
+	unsigned token_period;     /* seconds; 0: never rotates */
+	unsigned token_length;     /* base32 characters */
+	bool noident;              /* ~/.noident hides its owner */
+	bool opt_in;               /* only owners of ~/.ident are revealed */
+	bool mask_errors;          /* every error reply is UNKNOWN-ERROR */
+	struct uid_range hide_uid[HIDE_UID_MAX]; /* always hidden (and uid 0) */
+	unsigned nhide_uid;
+	enum config_source hide_uid_src;
 };
 
 void config_defaults(struct config *c);
@@ -63,6 +81,16 @@ int config_parse_text(struct config *c, const char *text, size_t len,
 /* Reads and parses path. A missing file is an error only if must_exist. */
 int config_load_file(struct config *c, const char *path, bool must_exist,
                      char *err, size_t errsz);
+
+/* "UID" or "UID-UID" (decimal, 0 to 4294967294, the first no larger):
+ * hide-uid's value, and privident-token's --uid-range. */
+bool config_parse_uid_range(const char *s, struct uid_range *r);
+
+/* Whether uid is hidden whatever the mode: uid 0 always, and hide-uid. */
+bool config_uid_hidden(const struct config *c, uint32_t uid);
+
+/* Whether the helper must look at per-user files (noident, opt-in). */
+bool config_reads_home(const struct config *c);
 
 /* Checks that the settings make sense together. */
 int config_validate(const struct config *c, char *err, size_t errsz);

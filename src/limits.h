@@ -49,4 +49,11 @@
 /* A configuration file larger than this is refused: it is a few lines. */
 #define CONFIG_FILE_MAX (64 * 1024)
 
+/* Longest token key path: it must fit on one configuration line. */
+#define TOKEN_KEY_PATH_MAX CONFIG_LINE_MAX
+
+/* hide-uid ranges kept: an administrator writes a handful by hand, and
+ * each query checks them one by one. */
+#define HIDE_UID_MAX 32
+
 #endif

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "keyfile.h"
 #include "listen.h"
 #include "log.h"
 #include "sandbox.h"
@@ -47,6 +48,7 @@ struct monitor {
 	int streak;                  /* quick deaths in a row */
 	uint64_t started_ms, restart_at_ms, kill_at_ms;
 	bool stopping;
+	uint8_t *key;                /* the token key (reply = token), or NULL */
 };
 
 static uint64_t now_ms(void)
@@ -106,10 +108,14 @@ static void run_helper(struct monitor *m, int sock, pid_t child)
 	listen_close(&m->ls);
 	if (m->inetd_fd >= 0)
 		close(m->inetd_fd);
-	if (helper_prepare(m->cfg, sock, child) < 0)
+	helper_use_key(m->key);
+	if (helper_prepare(m->cfg, sock, child) < 0) {
+		keyfile_free(m->key);
 		_exit(EXIT_SANDBOX);
+	}
 	if (sandbox_enter_helper(&m->user, m->cfg, child, err, sizeof(err)) < 0) {
 		log_msg(LOG_LVL_ERR, "lookup helper: %s", err);
+		keyfile_wipe(m->key);   /* a half-entered sandbox may forbid munlock */
 		_exit(EXIT_SANDBOX);
 	}
 	_exit(helper_serve());
@@ -125,6 +131,9 @@ static int start_workers(struct monitor *m)
 	}
 	m->child = fork();
 	if (m->child == 0) {
+		/* The process that reads from strangers never holds the key. */
+		keyfile_free(m->key);
+		m->key = NULL;
 		close(sv[1]);
 		run_child(m, sv[0]);
 	}
@@ -236,6 +245,18 @@ static void reap(struct monitor *m)
 
 /* ---- configuration reload ---- */
 
+/* The token key, read as root when the reply mode needs it. Only the
+ * monitor and the helper hold it (DESIGN §2). */
+static int load_key(const struct config *c, uint8_t **key, char *err,
+                    size_t errsz)
+{
+	*key = NULL;
+	if (c->mode != MODE_TOKEN)
+		return 0;
+	*key = keyfile_load(c->token_key, err, errsz);
+	return *key != NULL ? 0 : -1;
+}
+
 static bool same_listen(const struct config *a, const struct config *b)
 {
 	if (a->nlisten != b->nlisten)
@@ -252,12 +273,14 @@ static void reload(struct monitor *m)
 	struct config *next = m->cfg == &m->cfg_store[0] ? &m->cfg_store[1] : &m->cfg_store[0];
 	struct service_user user;
 	struct listen_set ls;
+	uint8_t *key;
 	char err[512];
 
 	if (m->inetd_fd >= 0)
 		return;
 	if (config_build(next, m->cli, err, sizeof(err)) < 0 ||
-	    sandbox_resolve_user(next, &user, err, sizeof(err)) < 0) {
+	    sandbox_resolve_user(next, &user, err, sizeof(err)) < 0 ||
+	    load_key(next, &key, err, sizeof(err)) < 0) {
 		log_msg(LOG_LVL_ERR, "configuration not reloaded: %s", err);
 		return;
 	}
@@ -267,10 +290,13 @@ static void reload(struct monitor *m)
 			log_msg(LOG_LVL_ERR, "configuration not reloaded: %s", err);
 			if (listen_open(m->cfg, &m->ls, err, sizeof(err)) < 0)
 				log_msg(LOG_LVL_ERR, "cannot reopen the old sockets: %s", err);
+			keyfile_free(key);
 			return;
 		}
 		m->ls = ls;
 	}
+	keyfile_free(m->key);   /* the running helper has its own copy */
+	m->key = key;
 	next->foreground = m->cfg->foreground;  /* the log stays where it is */
 	m->cfg = next;
 	m->user = user;
@@ -301,16 +327,20 @@ static int raise_fd_limit(const struct config *c, char *err, size_t errsz)
 	return 0;
 }
 
-static int daemonize(void)
+static int daemonize(struct monitor *m)
 {
 	pid_t pid = fork();
 
+	if (pid > 0)
+		keyfile_free(m->key);   /* wiped in the parents that leave */
 	if (pid < 0)
 		return -1;
 	if (pid > 0)
 		_exit(0);
 	setsid();
 	pid = fork();
+	if (pid > 0)
+		keyfile_free(m->key);
 	if (pid < 0)
 		return -1;
 	if (pid > 0)
@@ -430,17 +460,20 @@ int monitor_main(struct config *c, const struct cli *cli)
 	m.cfg = &m.cfg_store[0];
 	m.cli = cli;
 	m.inetd_fd = -1;
-	if (sandbox_resolve_user(m.cfg, &m.user, err, sizeof(err)) < 0) {
+	if (sandbox_resolve_user(m.cfg, &m.user, err, sizeof(err)) < 0 ||
+	    load_key(m.cfg, &m.key, err, sizeof(err)) < 0) {
 		fprintf(stderr, "privident: %s\n", err);
 		return 2;
 	}
 	if (raise_fd_limit(m.cfg, err, sizeof(err)) < 0 ||
 	    open_sockets(&m, err, sizeof(err)) < 0) {
 		fprintf(stderr, "privident: %s\n", err);
+		keyfile_free(m.key);
 		return 1;
 	}
-	if (!m.cfg->foreground && !m.cfg->inetd && daemonize() < 0) {
+	if (!m.cfg->foreground && !m.cfg->inetd && daemonize(&m) < 0) {
 		fprintf(stderr, "privident: cannot become a daemon: %s\n", strerror(errno));
+		keyfile_free(m.key);
 		return 1;
 	}
 	log_open(m.cfg->foreground);
@@ -454,5 +487,7 @@ int monitor_main(struct config *c, const struct cli *cli)
 	}
 	if (start_workers(&m) < 0)
 		schedule_restart(&m);
-	return loop(&m);
+	int status = loop(&m);
+	keyfile_free(m.key);
+	return status;
 }

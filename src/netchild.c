@@ -411,11 +411,18 @@ static void touch(struct child *ch, struct conn *c)
 	list_push(ch, &ch->idle, i, IDLE);
 }
 
+/* INVALID-PORT, or UNKNOWN-ERROR with mask-errors (DESIGN §3, rule 5:
+ * every error). */
+static enum reply_error port_error(const struct child *ch)
+{
+	return ch->cfg->mask_errors ? REPLY_UNKNOWN_ERROR : REPLY_INVALID_PORT;
+}
+
 static void bad_port(struct child *ch, struct conn *c)
 {
 	char line[REPLY_MAX];
 	int n = reply_format_error(line, sizeof(line), c->q.server_port,
-	                           c->q.client_port, REPLY_INVALID_PORT);
+	                           c->q.client_port, port_error(ch));
 	event(ch, c, EV_BAD_PORT, &c->q);
 	send_line(ch, c, line, n);
 }
@@ -423,7 +430,7 @@ static void bad_port(struct child *ch, struct conn *c)
 static void invalid(struct child *ch, struct conn *c)
 {
 	char line[REPLY_MAX];
-	int n = reply_format_error(line, sizeof(line), 0, 0, REPLY_INVALID_PORT);
+	int n = reply_format_error(line, sizeof(line), 0, 0, port_error(ch));
 	event(ch, c, EV_INVALID, NULL);
 	c->close_after = 1;
 	if (write_reply(ch, c, line, (size_t)n) == 1)

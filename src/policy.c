@@ -3,17 +3,19 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
-/* Root's connections are never revealed (DESIGN §3, rule 2). */
-static int uid_hidden(uint32_t uid)
-{
-	return uid == 0;
-}
+#include "token.h"
+
+/* The per-user files of DESIGN §3, rule 3. */
+#define NOIDENT_FILE ".noident"
+#define IDENT_FILE ".ident"
 
 static void set_error(struct verdict *v, enum reply_error e)
 {
 	v->is_userid = 0;
 	v->err = e;
+	v->masked = REPLY_UNKNOWN_ERROR;
 	v->opsys = NULL;
 	v->userid[0] = '\0';
 }
@@ -21,6 +23,7 @@ static void set_error(struct verdict *v, enum reply_error e)
 static void set_userid(struct verdict *v, const char *opsys, const char *id)
 {
 	v->is_userid = 1;
+	v->masked = REPLY_UNKNOWN_ERROR;
 	v->opsys = opsys;
 	snprintf(v->userid, sizeof(v->userid), "%s", id);
 }
@@ -37,33 +40,83 @@ static void decide_user(uint32_t uid, uid_name_fn name_of, struct verdict *v)
 		set_userid(v, "UNIX", name);
 }
 
-void policy_decide(const struct config *c, enum nl_result r, uint32_t uid,
-                   uid_name_fn name_of, struct verdict *v)
+static void decide_token(const struct config *c, const struct policy_query *q,
+                         const uint8_t *key, struct verdict *v)
+{
+	char tok[TOKEN_LENGTH_MAX + 1];
+	int64_t n = token_period_number(q->now, c->token_period);
+
+	if (key == NULL ||
+	    token_make(key, q->uid, q->family, q->peer, n, c->token_length, tok) != 0)
+		set_error(v, REPLY_UNKNOWN_ERROR);
+	else
+		set_userid(v, "OTHER", tok);
+}
+
+int policy_file_counts(const char *name, uint32_t uid, unsigned mode,
+                       uint32_t owner)
+{
+	if (strcmp(name, NOIDENT_FILE) == 0)
+		return 1;
+	return S_ISREG(mode) && owner == uid;
+}
+
+/* Rule 3: whether the user's own file hides them. */
+static int opted_out(const struct config *c, uint32_t uid,
+                     const struct policy_env *env)
+{
+	if (c->noident)
+		return env->home_file(uid, NOIDENT_FILE) != 0;
+	if (c->opt_in)
+		return env->home_file(uid, IDENT_FILE) != 1;
+	return 0;
+}
+
+/* Rules 1 to 4 for a looked-up connection. */
+static void decide_found(const struct config *c, const struct policy_query *q,
+                         const struct policy_env *env, struct verdict *v)
 {
 	char num[16];
 
-	if (c->mode == MODE_FIXED) {
-		set_userid(v, "UNIX", c->fixed_name);
-		return;
-	}
-	if (r == NL_NOT_FOUND || r == NL_NO_OWNER) {
+	if (q->r == NL_NOT_FOUND || q->r == NL_NO_OWNER) {
 		set_error(v, REPLY_NO_USER);
 		return;
 	}
-	if (r != NL_FOUND) {
+	if (q->r != NL_FOUND) {
 		set_error(v, REPLY_UNKNOWN_ERROR);
 		return;
 	}
-	if (uid_hidden(uid)) {
+	if (config_uid_hidden(c, q->uid) || c->mode == MODE_HIDDEN ||
+	    opted_out(c, q->uid, env)) {
 		set_error(v, REPLY_HIDDEN_USER);
 		return;
 	}
-	if (c->mode == MODE_UID) {
-		snprintf(num, sizeof(num), "%u", uid);
+	switch (c->mode) {
+	case MODE_UID:
+		snprintf(num, sizeof(num), "%u", q->uid);
 		set_userid(v, "OTHER", num);
 		return;
+	case MODE_TOKEN:
+		decide_token(c, q, env->key, v);
+		return;
+	default:
+		decide_user(q->uid, env->name_of, v);
+		return;
 	}
-	decide_user(uid, name_of, v);
+}
+
+void policy_decide(const struct config *c, const struct policy_query *q,
+                   const struct policy_env *env, struct verdict *v)
+{
+	if (c->mode == MODE_FIXED)
+		set_userid(v, "UNIX", c->fixed_name);
+	else
+		decide_found(c, q, env, v);
+	/* Rule 5. */
+	if (!v->is_userid && c->mask_errors && v->err != REPLY_UNKNOWN_ERROR) {
+		v->masked = v->err;
+		v->err = REPLY_UNKNOWN_ERROR;
+	}
 }
 
 int policy_format(struct verdict *v, unsigned server_port,
@@ -84,6 +137,9 @@ void policy_describe(const struct verdict *v, char *buf, size_t size)
 {
 	if (v->is_userid)
 		snprintf(buf, size, "USERID:%s:%s", v->opsys, v->userid);
+	else if (v->masked != REPLY_UNKNOWN_ERROR)
+		snprintf(buf, size, "%s masked=%s", reply_error_name(v->err),
+		         reply_error_name(v->masked));
 	else
 		snprintf(buf, size, "%s", reply_error_name(v->err));
 }

@@ -1,5 +1,6 @@
 /* Reply policy (DESIGN §3): turns a lookup result into a reply. Pure: the
- * name service is reached through a callback, so every rule is unit
+ * name service and the per-user files are reached through callbacks, and
+ * the time and the token key come in as arguments, so every rule is unit
  * tested. */
 #ifndef PRIVIDENT_POLICY_H
 #define PRIVIDENT_POLICY_H
@@ -14,18 +15,51 @@
  * has no name, -1 on a name-service error. */
 typedef int (*uid_name_fn)(uint32_t uid, char *name, size_t size);
 
+/* Whether the file name (".noident", ".ident") in uid's home directory
+ * counts, by policy_file_counts. Returns 1 yes, 0 no (no such entry, no
+ * home, or a home that is not the user's), -1 when it cannot be told (then
+ * the user is hidden: a check that fails must not reveal someone who may
+ * have opted out). */
+typedef int (*home_file_fn)(uint32_t uid, const char *name);
+
+/* Whether the entry name in uid's home directory, of the given mode and
+ * owner (from lstat: the entry itself, never what a link points to),
+ * counts. ".noident": any entry at all, even a symbolic link, whatever it
+ * points to (the link is never followed; a user who made it meant to
+ * hide). ".ident": only a regular file owned by uid (anything else, a link
+ * included, reveals no one). */
+int policy_file_counts(const char *name, uint32_t uid, unsigned mode,
+                       uint32_t owner);
+
+struct policy_env {
+	uid_name_fn name_of;
+	home_file_fn home_file;  /* needed only with noident or opt-in */
+	const uint8_t *key;      /* TOKEN_KEY_BYTES; needed only for tokens */
+};
+
+/* One lookup: its result, and what a token is made of. */
+struct policy_query {
+	enum nl_result r;
+	uint32_t uid;            /* with NL_FOUND */
+	int family;              /* the querier's address, as the helper read */
+	const uint8_t *peer;     /* it from the socket: 4 or 16 octets */
+	int64_t now;             /* wall-clock seconds, for the token period */
+};
+
 struct verdict {
 	int is_userid;                /* else err holds the error */
 	enum reply_error err;
+	enum reply_error masked;      /* the error hidden by mask-errors, or
+	                                 REPLY_UNKNOWN_ERROR if none was */
 	const char *opsys;            /* "UNIX" or "OTHER" */
 	char userid[USERID_MAX + 1];
 };
 
-/* Applies, in order: no owner -> NO-USER; a hidden uid (root) ->
- * HIDDEN-USER; then the reply mode. fixed mode answers without looking at
- * the lookup at all. */
-void policy_decide(const struct config *c, enum nl_result r, uint32_t uid,
-                   uid_name_fn name_of, struct verdict *v);
+/* Applies, in order: no owner -> NO-USER; a hidden uid -> HIDDEN-USER;
+ * opted out (noident, or not opted in) -> HIDDEN-USER; the reply mode;
+ * then mask-errors. fixed mode answers without looking at the lookup. */
+void policy_decide(const struct config *c, const struct policy_query *q,
+                   const struct policy_env *env, struct verdict *v);
 
 /* Formats the verdict as a reply line; a user id the formatter refuses
  * (control characters, invalid UTF-8) becomes UNKNOWN-ERROR, never a
@@ -33,7 +67,8 @@ void policy_decide(const struct config *c, enum nl_result r, uint32_t uid,
 int policy_format(struct verdict *v, unsigned server_port,
                   unsigned client_port, char *out, size_t size);
 
-/* "USERID:UNIX:alice", "NO-USER", ...: the result field of a log line. */
+/* "USERID:UNIX:alice", "NO-USER", "UNKNOWN-ERROR masked=HIDDEN-USER": the
+ * result field of a log line. */
 void policy_describe(const struct verdict *v, char *buf, size_t size);
 
 #endif

@@ -3,6 +3,7 @@
 #define PRIVIDENT_ROLES_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include "config.h"
 
@@ -17,6 +18,9 @@ struct listen_set {
  * prepare opens the netlink socket and loads the name-service modules,
  * before the sandbox; serve returns the process exit status. */
 int helper_prepare(const struct config *c, int sock, pid_t child);
+/* The token key (from keyfile_load, inherited across fork), before
+ * helper_prepare; helper_serve wipes it before it returns. */
+void helper_use_key(uint8_t *key);
 int helper_serve(void);
 /* --debug-sandbox: logs the forbidden call nr (from the SIGSYS handler). */
 void helper_report_syscall(int nr);

@@ -7,6 +7,19 @@
 #include <string.h>
 #include <unistd.h>
 
+#ifdef PRIVIDENT_SANITIZE
+#include <sanitizer/common_interface_defs.h>
+
+/* Sanitizer builds only: the sanitizers keep a copy of the memory map,
+ * taken at start-up before the network child's root is emptied, and
+ * again (if it can still be read) right before a filter loads, for the
+ * reports they may have to write under it (policy/sanitizer.policy). */
+__attribute__((constructor)) static void sanitizer_map_early(void)
+{
+	__sanitizer_sandbox_on_notify(NULL);
+}
+#endif
+
 static void (*trap_report)(int nr);
 
 /* --debug-sandbox: name the call, then stop as the kill action would. */
@@ -84,6 +97,9 @@ int seccomp_apply(const struct seccomp_rule *rules, size_t n,
 	seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, kill_action());
 	for (size_t i = 0; i < n && e == 0; i++)
 		e = add_rule(ctx, &rules[i], p, err, errsz);
+#ifdef PRIVIDENT_SANITIZE
+	__sanitizer_sandbox_on_notify(NULL);
+#endif
 	if (e == 0 && (e = seccomp_load(ctx)) < 0)
 		snprintf(err, errsz, "seccomp: cannot load the filter: %s", strerror(-e));
 	seccomp_release(ctx);

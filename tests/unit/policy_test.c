@@ -1,16 +1,20 @@
-/* Reply policy: each rule in DESIGN §3's order, with a fake name service. */
+/* Reply policy: each rule in DESIGN §3's order, with a fake name service
+ * and fake home directories. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "policy.h"
+#include "token.h"
 
-static int name_calls;
+static int name_calls, home_calls;
 
 static int fake_names(uint32_t uid, char *name, size_t size)
 {
@@ -20,17 +24,54 @@ static int fake_names(uint32_t uid, char *name, size_t size)
 	case 1001: snprintf(name, size, "j\xc3\xb6rg"); return 0;
 	case 1002: snprintf(name, size, "bad\x1bname"); return 0;
 	case 1003: return -1;
+	case 1004: snprintf(name, size, "bob"); return 0;
+	case 1005: snprintf(name, size, "carol"); return 0;
+	case 1006: snprintf(name, size, "dave"); return 0;
 	default: return 1;
 	}
 }
 
+/* 1001 has ~/.noident, 1004 has ~/.ident, 1005's home cannot be read,
+ * 1006 has both; nobody else has either. */
+static int fake_home(uint32_t uid, const char *file)
+{
+	home_calls++;
+	if (uid == 1005)
+		return -1;
+	if (strcmp(file, ".noident") == 0)
+		return uid == 1001 || uid == 1006;
+	if (strcmp(file, ".ident") == 0)
+		return uid == 1004 || uid == 1006;
+	fail_msg("asked for an unexpected file '%s'", file);
+	return -1;
+}
+
+static const uint8_t test_key[TOKEN_KEY_BYTES] = {
+	0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,
+	0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f,
+	0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17,
+	0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f,
+};
+static const uint8_t querier[4] = {192, 0, 2, 7};
+/* 2026-11-21T10:00:00Z */
+#define NOW 1795255200
+
+static const struct policy_env env = { fake_names, fake_home, test_key };
+
 static struct config cfg(enum reply_mode m)
 {
 	struct config c;
-	memset(&c, 0, sizeof(c));
+	config_defaults(&c);
 	c.mode = m;
 	snprintf(c.fixed_name, sizeof(c.fixed_name), "ircuser");
 	return c;
+}
+
+static void decide(const struct config *c, enum nl_result r, uint32_t uid,
+                   struct verdict *v)
+{
+	struct policy_query q = { r, uid, AF_INET, querier, NOW };
+	policy_decide(c, &q, &env, v);
 }
 
 static void expect(const struct config *c, enum nl_result r, uint32_t uid,
@@ -39,11 +80,15 @@ static void expect(const struct config *c, enum nl_result r, uint32_t uid,
 	struct verdict v;
 	char out[REPLY_MAX];
 
-	policy_decide(c, r, uid, fake_names, &v);
+	decide(c, r, uid, &v);
 	int n = policy_format(&v, 6193, 23, out, sizeof(out));
 	assert_true(n > 0);
 	assert_string_equal(out, line);
 }
+
+#define HIDDEN "6193 , 23 : ERROR : HIDDEN-USER\r\n"
+#define NO_USER "6193 , 23 : ERROR : NO-USER\r\n"
+#define UNKNOWN "6193 , 23 : ERROR : UNKNOWN-ERROR\r\n"
 
 static void user_mode(void **st)
 {
@@ -51,13 +96,13 @@ static void user_mode(void **st)
 	struct config c = cfg(MODE_USER);
 	expect(&c, NL_FOUND, 1000, "6193 , 23 : USERID : UNIX : alice\r\n");
 	expect(&c, NL_FOUND, 1001, "6193 , 23 : USERID : UNIX,UTF-8 : j\xc3\xb6rg\r\n");
-	expect(&c, NL_NOT_FOUND, 1000, "6193 , 23 : ERROR : NO-USER\r\n");
-	expect(&c, NL_NO_OWNER, 0, "6193 , 23 : ERROR : NO-USER\r\n");
-	expect(&c, NL_ERROR, 1000, "6193 , 23 : ERROR : UNKNOWN-ERROR\r\n");
+	expect(&c, NL_NOT_FOUND, 1000, NO_USER);
+	expect(&c, NL_NO_OWNER, 0, NO_USER);
+	expect(&c, NL_ERROR, 1000, UNKNOWN);
 	/* No name, name-service failure, unprintable name: never a USERID. */
-	expect(&c, NL_FOUND, 4242, "6193 , 23 : ERROR : UNKNOWN-ERROR\r\n");
-	expect(&c, NL_FOUND, 1003, "6193 , 23 : ERROR : UNKNOWN-ERROR\r\n");
-	expect(&c, NL_FOUND, 1002, "6193 , 23 : ERROR : UNKNOWN-ERROR\r\n");
+	expect(&c, NL_FOUND, 4242, UNKNOWN);
+	expect(&c, NL_FOUND, 1003, UNKNOWN);
+	expect(&c, NL_FOUND, 1002, UNKNOWN);
 }
 
 static void root_hidden(void **st)
@@ -65,10 +110,12 @@ static void root_hidden(void **st)
 	(void)st;
 	struct config c = cfg(MODE_USER);
 	name_calls = 0;
-	expect(&c, NL_FOUND, 0, "6193 , 23 : ERROR : HIDDEN-USER\r\n");
+	expect(&c, NL_FOUND, 0, HIDDEN);
 	assert_int_equal(name_calls, 0);
 	c = cfg(MODE_UID);
-	expect(&c, NL_FOUND, 0, "6193 , 23 : ERROR : HIDDEN-USER\r\n");
+	expect(&c, NL_FOUND, 0, HIDDEN);
+	c = cfg(MODE_TOKEN);
+	expect(&c, NL_FOUND, 0, HIDDEN);
 }
 
 static void uid_mode(void **st)
@@ -78,7 +125,7 @@ static void uid_mode(void **st)
 	name_calls = 0;
 	expect(&c, NL_FOUND, 1000, "6193 , 23 : USERID : OTHER : 1000\r\n");
 	expect(&c, NL_FOUND, 4242, "6193 , 23 : USERID : OTHER : 4242\r\n");
-	expect(&c, NL_NO_OWNER, 0, "6193 , 23 : ERROR : NO-USER\r\n");
+	expect(&c, NL_NO_OWNER, 0, NO_USER);
 	assert_int_equal(name_calls, 0);
 }
 
@@ -86,10 +133,177 @@ static void fixed_mode(void **st)
 {
 	(void)st;
 	struct config c = cfg(MODE_FIXED);
-	name_calls = 0;
+	c.mask_errors = true;
+	name_calls = home_calls = 0;
 	expect(&c, NL_NOT_FOUND, 0, "6193 , 23 : USERID : UNIX : ircuser\r\n");
 	expect(&c, NL_ERROR, 0, "6193 , 23 : USERID : UNIX : ircuser\r\n");
+	expect(&c, NL_FOUND, 0, "6193 , 23 : USERID : UNIX : ircuser\r\n");
 	assert_int_equal(name_calls, 0);
+	assert_int_equal(home_calls, 0);
+}
+
+static void hidden_mode(void **st)
+{
+	(void)st;
+	struct config c = cfg(MODE_HIDDEN);
+	name_calls = 0;
+	expect(&c, NL_FOUND, 1000, HIDDEN);
+	expect(&c, NL_FOUND, 4242, HIDDEN);
+	expect(&c, NL_NOT_FOUND, 0, NO_USER);
+	expect(&c, NL_NO_OWNER, 0, NO_USER);
+	expect(&c, NL_ERROR, 0, UNKNOWN);
+	assert_int_equal(name_calls, 0);
+}
+
+static void hide_uid(void **st)
+{
+	(void)st;
+	struct config c = cfg(MODE_UID);
+	/* A list without 0: root stays hidden all the same. */
+	c.hide_uid[0] = (struct uid_range){1, 999};
+	c.hide_uid[1] = (struct uid_range){1004, 1004};
+	c.nhide_uid = 2;
+	expect(&c, NL_FOUND, 0, HIDDEN);
+	expect(&c, NL_FOUND, 1, HIDDEN);
+	expect(&c, NL_FOUND, 999, HIDDEN);
+	expect(&c, NL_FOUND, 1000, "6193 , 23 : USERID : OTHER : 1000\r\n");
+	expect(&c, NL_FOUND, 1004, HIDDEN);
+	expect(&c, NL_FOUND, 1005, "6193 , 23 : USERID : OTHER : 1005\r\n");
+	/* Still NO-USER before anything about uids. */
+	expect(&c, NL_NO_OWNER, 5, NO_USER);
+}
+
+static void noident(void **st)
+{
+	(void)st;
+	struct config c = cfg(MODE_USER);
+	c.noident = true;
+	expect(&c, NL_FOUND, 1000, "6193 , 23 : USERID : UNIX : alice\r\n");
+	expect(&c, NL_FOUND, 1001, HIDDEN);
+	expect(&c, NL_FOUND, 1004, "6193 , 23 : USERID : UNIX : bob\r\n");
+	/* Cannot tell: hidden, never revealed by a failed check. */
+	expect(&c, NL_FOUND, 1005, HIDDEN);
+	expect(&c, NL_FOUND, 1006, HIDDEN);
+	/* Rule 3 comes before the mode, whichever it is. */
+	c.mode = MODE_UID;
+	expect(&c, NL_FOUND, 1001, HIDDEN);
+	c.mode = MODE_TOKEN;
+	expect(&c, NL_FOUND, 1001, HIDDEN);
+}
+
+static void opt_in(void **st)
+{
+	(void)st;
+	struct config c = cfg(MODE_USER);
+	c.opt_in = true;
+	expect(&c, NL_FOUND, 1000, HIDDEN);
+	expect(&c, NL_FOUND, 1001, HIDDEN);
+	expect(&c, NL_FOUND, 1004, "6193 , 23 : USERID : UNIX : bob\r\n");
+	expect(&c, NL_FOUND, 1005, HIDDEN);
+	expect(&c, NL_FOUND, 1006, "6193 , 23 : USERID : UNIX : dave\r\n");
+	c.mode = MODE_UID;
+	expect(&c, NL_FOUND, 1004, "6193 , 23 : USERID : OTHER : 1004\r\n");
+}
+
+/* Rule order: NO-USER, then hidden uids, then the user's file, then the
+ * mode. Nothing later is asked once an earlier rule decided. */
+static void rule_order(void **st)
+{
+	(void)st;
+	struct config c = cfg(MODE_USER);
+	c.noident = true;
+	name_calls = home_calls = 0;
+	expect(&c, NL_NO_OWNER, 1001, NO_USER);
+	expect(&c, NL_FOUND, 0, HIDDEN);
+	assert_int_equal(home_calls, 0);
+	expect(&c, NL_FOUND, 1001, HIDDEN);
+	assert_int_equal(home_calls, 1);
+	assert_int_equal(name_calls, 0);
+}
+
+static void token_mode(void **st)
+{
+	(void)st;
+	struct config c = cfg(MODE_TOKEN);
+	struct verdict v1, v2, v3;
+	char want[TOKEN_LENGTH_MAX + 1], line[REPLY_MAX];
+	int64_t n = token_period_number(NOW, TOKEN_PERIOD_DEFAULT);
+
+	name_calls = 0;
+	decide(&c, NL_FOUND, 1000, &v1);
+	assert_true(v1.is_userid);
+	assert_string_equal(v1.opsys, "OTHER");
+	assert_int_equal(strlen(v1.userid), TOKEN_LENGTH_DEFAULT);
+	assert_int_equal(token_make(test_key, 1000, AF_INET, querier, n,
+	                            TOKEN_LENGTH_DEFAULT, want), 0);
+	assert_string_equal(v1.userid, want);
+	assert_int_equal(name_calls, 0);  /* the name plays no part */
+	snprintf(line, sizeof(line), "6193 , 23 : USERID : OTHER : %s\r\n", want);
+	expect(&c, NL_FOUND, 1000, line);
+	/* Another uid: another token; the length follows token-length. */
+	decide(&c, NL_FOUND, 1004, &v2);
+	assert_string_not_equal(v1.userid, v2.userid);
+	c.token_length = TOKEN_LENGTH_MAX;
+	decide(&c, NL_FOUND, 1000, &v3);
+	assert_int_equal(strlen(v3.userid), TOKEN_LENGTH_MAX);
+	assert_memory_equal(v3.userid, v1.userid, TOKEN_LENGTH_DEFAULT);
+	/* NO-USER is still NO-USER. */
+	expect(&c, NL_NOT_FOUND, 1000, NO_USER);
+}
+
+static void token_without_key(void **st)
+{
+	(void)st;
+	struct config c = cfg(MODE_TOKEN);
+	struct policy_env nokey = { fake_names, fake_home, NULL };
+	struct policy_query q = { NL_FOUND, 1000, AF_INET, querier, NOW };
+	struct verdict v;
+
+	policy_decide(&c, &q, &nokey, &v);
+	assert_false(v.is_userid);
+	assert_int_equal(v.err, REPLY_UNKNOWN_ERROR);
+}
+
+static void mask_errors(void **st)
+{
+	(void)st;
+	struct config c = cfg(MODE_USER);
+	struct verdict v;
+	char buf[128];
+
+	c.mask_errors = true;
+	c.noident = true;
+	expect(&c, NL_NOT_FOUND, 1000, UNKNOWN);
+	expect(&c, NL_NO_OWNER, 0, UNKNOWN);
+	expect(&c, NL_FOUND, 0, UNKNOWN);
+	expect(&c, NL_FOUND, 1001, UNKNOWN);
+	expect(&c, NL_ERROR, 1000, UNKNOWN);
+	expect(&c, NL_FOUND, 1000, "6193 , 23 : USERID : UNIX : alice\r\n");
+	/* The log still says what the error was. */
+	decide(&c, NL_FOUND, 1001, &v);
+	policy_describe(&v, buf, sizeof(buf));
+	assert_string_equal(buf, "UNKNOWN-ERROR masked=HIDDEN-USER");
+	decide(&c, NL_ERROR, 1000, &v);
+	policy_describe(&v, buf, sizeof(buf));
+	assert_string_equal(buf, "UNKNOWN-ERROR");
+	/* Off by default. */
+	c = cfg(MODE_USER);
+	assert_false(c.mask_errors);
+	expect(&c, NL_NOT_FOUND, 1000, NO_USER);
+}
+
+static void file_counts(void **st)
+{
+	(void)st;
+	/* .noident: any entry, links included, whoever owns it. */
+	assert_int_equal(policy_file_counts(".noident", 1000, S_IFREG | 0644, 1000), 1);
+	assert_int_equal(policy_file_counts(".noident", 1000, S_IFLNK | 0777, 1000), 1);
+	assert_int_equal(policy_file_counts(".noident", 1000, S_IFDIR | 0755, 0), 1);
+	/* .ident: only the user's own regular file. */
+	assert_int_equal(policy_file_counts(".ident", 1000, S_IFREG | 0600, 1000), 1);
+	assert_int_equal(policy_file_counts(".ident", 1000, S_IFLNK | 0777, 1000), 0);
+	assert_int_equal(policy_file_counts(".ident", 1000, S_IFREG | 0644, 1001), 0);
+	assert_int_equal(policy_file_counts(".ident", 1000, S_IFIFO | 0644, 1000), 0);
 }
 
 static void describe(void **st)
@@ -99,10 +313,10 @@ static void describe(void **st)
 	struct verdict v;
 	char buf[128];
 
-	policy_decide(&c, NL_FOUND, 1000, fake_names, &v);
+	decide(&c, NL_FOUND, 1000, &v);
 	policy_describe(&v, buf, sizeof(buf));
 	assert_string_equal(buf, "USERID:UNIX:alice");
-	policy_decide(&c, NL_NOT_FOUND, 0, fake_names, &v);
+	decide(&c, NL_NOT_FOUND, 0, &v);
 	policy_describe(&v, buf, sizeof(buf));
 	assert_string_equal(buf, "NO-USER");
 }
@@ -114,6 +328,15 @@ int main(void)
 		cmocka_unit_test(root_hidden),
 		cmocka_unit_test(uid_mode),
 		cmocka_unit_test(fixed_mode),
+		cmocka_unit_test(hidden_mode),
+		cmocka_unit_test(hide_uid),
+		cmocka_unit_test(noident),
+		cmocka_unit_test(opt_in),
+		cmocka_unit_test(rule_order),
+		cmocka_unit_test(token_mode),
+		cmocka_unit_test(token_without_key),
+		cmocka_unit_test(mask_errors),
+		cmocka_unit_test(file_counts),
 		cmocka_unit_test(describe),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,187 @@
+/* libFuzzer target: the netlink sock_diag reply parser (nl_parse_reply in
+ * src/netlink.c), which must take nothing for granted in what the kernel
+ * (or anything posing as it) answers.
+ *
+ * Input: a flags byte, a 32-bit sequence number, then either the tuple
+ * asked about (flags & FROM_INPUT: family byte, two 16-byte addresses, two
+ * 16-bit ports) or nothing, the tuple then being taken from the reply's own
+ * inet_diag_msg (so that the identity checks pass and the fuzzer reaches
+ * what lies behind them); the rest is the reply.
+ *
+ * Checked: the result is one of the four, and NL_FOUND only for a
+ * SOCK_DIAG_BY_FAMILY message with our sequence number, both ports, an
+ * inode, an owning state, and the uid it carries. Also a round trip: the
+ * request nl_build_request makes, answered the way the kernel answers it
+ * (the same identity, an established socket with an inode), parses as
+ * NL_FOUND with that uid. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+
+#include "fuzz.h"
+#include "netlink.h"
+
+enum {
+	FROM_INPUT = 1,     /* the tuple is spelt out in the input */
+	SEQ_FROM_REPLY = 2, /* the sequence number is the reply's own */
+	FAMILY6 = 4,        /* a derived tuple is AF_INET6 (else AF_INET) */
+};
+
+/* family, local[16], remote[16], local port, remote port */
+#define TUPLE_BYTES (1 + 16 + 16 + 2 + 2)
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof v);
+	return v;
+}
+
+/* The tuple spelt out in the input; any family value at all. */
+static void tuple_from_input(const uint8_t *p, struct tcp_tuple *t)
+{
+	static const int families[] = { AF_INET, AF_INET6, AF_UNSPEC, AF_UNIX };
+
+	memset(t, 0, sizeof *t);
+	t->family = families[p[0] % 4];
+	memcpy(t->local, p + 1, 16);
+	memcpy(t->remote, p + 17, 16);
+	t->local_port = get16(p + 33);
+	t->remote_port = get16(p + 35);
+}
+
+/* The tuple the reply's inet_diag_msg describes, as the helper would have
+ * asked it: an AF_INET tuple takes the first four bytes of an AF_INET
+ * message's addresses, or the last four of an AF_INET6 one's (v4-mapped). */
+static void tuple_from_reply(const uint8_t *r, size_t len, int family,
+                             struct tcp_tuple *t)
+{
+	struct inet_diag_msg m;
+
+	memset(t, 0, sizeof *t);
+	t->family = family;
+	if (len < NLMSG_HDRLEN + sizeof m)
+		return;
+	memcpy(&m, r + NLMSG_HDRLEN, sizeof m);
+	size_t off = family == AF_INET && m.idiag_family == AF_INET6 ? 12 : 0;
+	size_t n = family == AF_INET ? 4 : 16;
+	memcpy(t->local, (const uint8_t *)m.id.idiag_src + off, n);
+	memcpy(t->remote, (const uint8_t *)m.id.idiag_dst + off, n);
+	t->local_port = ntohs(m.id.idiag_sport);
+	t->remote_port = ntohs(m.id.idiag_dport);
+}
+
+/* What NL_FOUND promises about the reply. */
+static void check_found(const uint8_t *r, size_t len,
+                        const struct tcp_tuple *t, uint32_t seq, uint32_t uid)
+{
+	struct nlmsghdr h;
+	struct inet_diag_msg m;
+
+	FUZZ_CHECK(len >= NLMSG_HDRLEN + sizeof m);
+	memcpy(&h, r, sizeof h);
+	memcpy(&m, r + NLMSG_HDRLEN, sizeof m);
+	FUZZ_CHECK(h.nlmsg_type == SOCK_DIAG_BY_FAMILY && h.nlmsg_seq == seq);
+	FUZZ_CHECK(h.nlmsg_len >= NLMSG_LENGTH(sizeof m) && h.nlmsg_len <= len);
+	FUZZ_CHECK(m.idiag_family == AF_INET || m.idiag_family == AF_INET6);
+	FUZZ_CHECK(m.idiag_inode != 0 && m.idiag_uid == uid);
+	FUZZ_CHECK(m.idiag_state != TCP_LISTEN && m.idiag_state != TCP_CLOSE &&
+	           m.idiag_state != TCP_TIME_WAIT && m.idiag_state != 0);
+	FUZZ_CHECK(ntohs(m.id.idiag_sport) == t->local_port &&
+	           ntohs(m.id.idiag_dport) == t->remote_port);
+}
+
+/* The kernel's answer to a request: the request's own identity back, as
+ * an established connection owned by uid. */
+static void round_trip(const struct tcp_tuple *t, int family, uint32_t seq,
+                       uint32_t uid, uint32_t inode)
+{
+	uint8_t req[NL_REQUEST_SIZE], reply[NLMSG_SPACE(sizeof(struct inet_diag_msg))];
+	struct inet_diag_req_v2 rq;
+	struct inet_diag_msg m;
+	struct nlmsghdr h;
+	uint32_t got = ~uid;
+	size_t n = nl_build_request(req, sizeof req, t, family, seq);
+
+	if (n == 0)
+		return;
+	FUZZ_CHECK(n == NLMSG_LENGTH(sizeof rq) && n <= sizeof req);
+	memcpy(&h, req, sizeof h);
+	memcpy(&rq, req + NLMSG_HDRLEN, sizeof rq);
+	FUZZ_CHECK(h.nlmsg_len == n && h.nlmsg_seq == seq &&
+	           h.nlmsg_type == SOCK_DIAG_BY_FAMILY &&
+	           !(h.nlmsg_flags & NLM_F_DUMP));
+	FUZZ_CHECK(rq.sdiag_family == family && rq.sdiag_protocol == IPPROTO_TCP);
+
+	memset(&m, 0, sizeof m);
+	m.idiag_family = rq.sdiag_family;
+	m.idiag_state = TCP_ESTABLISHED;
+	m.id = rq.id;
+	m.idiag_uid = uid;
+	m.idiag_inode = inode ? inode : 1;
+	memset(reply, 0, sizeof reply);
+	h.nlmsg_len = NLMSG_LENGTH(sizeof m);
+	h.nlmsg_flags = 0;
+	memcpy(reply, &h, sizeof h);
+	memcpy(reply + NLMSG_HDRLEN, &m, sizeof m);
+	FUZZ_CHECK(nl_parse_reply(reply, h.nlmsg_len, t, seq, &got) == NL_FOUND);
+	FUZZ_CHECK(got == uid);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct tcp_tuple t;
+	uint32_t seq, uid = 0;
+	uint8_t flags;
+
+	if (size < 5)
+		return 0;
+	flags = data[0];
+	seq = get32(data + 1);
+	data += 5;
+	size -= 5;
+	if (flags & FROM_INPUT) {
+		if (size < TUPLE_BYTES)
+			return 0;
+		tuple_from_input(data, &t);
+		data += TUPLE_BYTES;
+		size -= TUPLE_BYTES;
+	} else {
+		tuple_from_reply(data, size, flags & FAMILY6 ? AF_INET6 : AF_INET,
+		                 &t);
+	}
+	if ((flags & SEQ_FROM_REPLY) && size >= NLMSG_HDRLEN)
+		seq = get32(data + offsetof(struct nlmsghdr, nlmsg_seq));
+
+	/* An exact copy, so that a read past the reply is seen. */
+	uint8_t *reply = malloc(size ? size : 1);
+	FUZZ_CHECK(reply != NULL);
+	memcpy(reply, data, size);
+	enum nl_result r = nl_parse_reply(reply, size, &t, seq, &uid);
+	FUZZ_CHECK(r == NL_FOUND || r == NL_NOT_FOUND || r == NL_NO_OWNER ||
+	           r == NL_ERROR);
+	if (r == NL_FOUND)
+		check_found(reply, size, &t, seq, uid);
+	free(reply);
+
+	if (t.family == AF_INET || t.family == AF_INET6) {
+		round_trip(&t, t.family, seq, uid, seq);
+		if (t.family == AF_INET)  /* asked again as v4-mapped */
+			round_trip(&t, AF_INET6, seq + 1, uid, seq);
+	}
+	return 0;
+}

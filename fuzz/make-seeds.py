@@ -1,0 +1,211 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora in fuzz/corpus/<target>/ (the files named
+seed-*). The binary ones (ipc, netlink) are built here from the structures'
+layouts on x86-64 (little-endian), so that they can be read and changed;
+reproducers of fixed bugs live beside them under other names (crash-*,
+bug-*) and are not touched. Run from anywhere: fuzz/make-seeds.py"""
+import os
+import struct
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CORPUS = os.path.join(HERE, 'corpus')
+
+AF_INET, AF_INET6 = 2, 10
+REPLY_MAX = 32 + 64 + 512 + 8        # src/limits.h
+
+
+def write(target, name, data):
+    d = os.path.join(CORPUS, target)
+    os.makedirs(d, exist_ok=True)
+    if isinstance(data, str):
+        data = data.encode('utf-8')
+    with open(os.path.join(d, 'seed-' + name), 'wb') as f:
+        f.write(data)
+
+
+# ---- request: header byte n % 8, n split lengths, then the stream --------
+
+def request(name, body, splits=()):
+    write('request', name, bytes([len(splits)]) + bytes(splits) + body)
+
+
+def requests():
+    request('rfc-example', b'6191, 23\r\n')
+    request('rfc-example-lf', b'6193, 23\n')
+    request('no-space', b'6195,23\r\n')
+    request('tabs', b'\t 1 \t,\t 65535 \t\r\n')
+    request('pipelined', b'1,2\r\n3 , 4\n65535,65535\r\n', splits=(3, 1, 7))
+    request('byte-at-a-time', b'6193 , 23\r\n113,1130\n', splits=(1,))
+    request('empty-feeds', b'22,33\r\n', splits=(0, 2, 0, 1))
+    request('bad-port-zero', b'0 , 0\r\n1,2\r\n')
+    request('bad-port-big', b'65536,99999\r\n')
+    request('six-digits', b'123456,1\r\n')
+    request('leading-zeros', b'00001,00002\r\n')
+    request('cr-cr', b'1,2\r\r\n')
+    request('cr-space', b'1,2\r \n')
+    request('nul', b'1,\x002\r\n')
+    request('empty-line', b'\r\n')
+    request('long-line', b' ' * 300 + b'1,2\r\n', splits=(255, 1, 1))
+    request('limit-exact', b' ' * 247 + b'1,2\r\n' + b'3,4\n')
+    request('unfinished', b'1,2\r\n33 ,  ', splits=(2,))
+    request('http', b'GET / HTTP/1.0\r\n\r\n')
+    request('fullwidth-digits', '\uff11,\uff12\r\n'.encode())
+
+
+# ---- ipc: the three messages, as the structs in src/ipc.h ----------------
+
+def query(t=0x51525931, conn=0, gen=0, sp=6193, cp=23):
+    return struct.pack('<IIIHH', t, conn, gen, sp, cp)
+
+
+def event(t=0x45564e31, kind=1, count=1, family=AF_INET, pad=0,
+          addr=b'\x7f\0\0\1', ports=(0, 0)):
+    return struct.pack('<IIIHH16sII', t, kind, count, family, pad,
+                       addr.ljust(16, b'\0'), *ports)
+
+
+def reply(line, t=0x52504c31, conn=0, gen=0, length=None):
+    if length is None:
+        length = len(line)
+    return struct.pack('<IIII', t, conn, gen, length) + line.ljust(REPLY_MAX, b'\0')
+
+
+def ipcs():
+    write('ipc', 'query', query())
+    write('ipc', 'query-port-0', query(sp=0))
+    write('ipc', 'query-short', query()[:-1])
+    write('ipc', 'query-long', query() + b'\0')
+    write('ipc', 'event-invalid', event())
+    write('ipc', 'event-bad-port-v6', event(kind=6, family=AF_INET6,
+                                             addr=b'\0' * 15 + b'\1', ports=(0, 99999)))
+    write('ipc', 'event-seccomp', event(kind=7, ports=(41, 0)))
+    write('ipc', 'event-kind-end', event(kind=8))
+    write('ipc', 'event-pad', event(pad=1))
+    write('ipc', 'reply-userid', reply(b'6193 , 23 : USERID : UNIX : alice\r\n'))
+    write('ipc', 'reply-error', reply(b'6195 , 23 : ERROR : NO-USER\r\n'))
+    write('ipc', 'reply-utf8', reply('1 , 2 : USERID : UNIX,UTF-8 : j\u00fcrgen\r\n'.encode()))
+    write('ipc', 'reply-no-crlf', reply(b'1 , 2 : ERROR : NO-USER'))
+    write('ipc', 'reply-len-max', reply(b'x' * (REPLY_MAX - 3) + b'\r\n'))
+    write('ipc', 'reply-len-over', reply(b'x\r\n', length=REPLY_MAX))
+    write('ipc', 'reply-inner-lf', reply(b'1 , 2 :\n ERROR : X\r\n'))
+
+
+# ---- netlink: flags, seq, [tuple], reply ----------------------------------
+
+NLMSG_ERROR, SOCK_DIAG_BY_FAMILY = 2, 20
+TCP_ESTABLISHED, TCP_TIME_WAIT, TCP_LISTEN, TCP_CLOSE = 1, 6, 10, 7
+FROM_INPUT, SEQ_FROM_REPLY, FAMILY6 = 1, 2, 4
+
+
+def nlmsg(mtype, seq, body, flags=0):
+    return struct.pack('<IHHII', 16 + len(body), mtype, flags, seq, 0) + body
+
+
+def diag(family, state, sport, dport, src, dst, uid, inode, attrs=b''):
+    ident = struct.pack('>HH', sport, dport) + src.ljust(16, b'\0') + \
+        dst.ljust(16, b'\0') + struct.pack('<III', 0, 0xffffffff, 0xffffffff)
+    body = struct.pack('<BBBB', family, state, 0, 0) + ident + \
+        struct.pack('<IIIII', 0, 0, 0, uid, inode)
+    return body + attrs
+
+
+def mapped(a4):
+    return b'\0' * 10 + b'\xff\xff' + a4
+
+
+def nl(name, flags, seq, msg, tuple_bytes=b''):
+    write('netlink', name, bytes([flags]) + struct.pack('<I', seq) + tuple_bytes + msg)
+
+
+def netlinks():
+    lo, peer = b'\x7f\0\0\1', b'\x7f\0\0\3'
+    six = b'\0' * 15 + b'\1'
+    est = diag(AF_INET, TCP_ESTABLISHED, 6193, 23, lo, peer, 1000, 4242)
+    nl('v4-established', SEQ_FROM_REPLY, 0, nlmsg(SOCK_DIAG_BY_FAMILY, 7, est))
+    nl('v4-wrong-seq', 0, 8, nlmsg(SOCK_DIAG_BY_FAMILY, 7, est))
+    nl('v4-mapped', SEQ_FROM_REPLY, 0, nlmsg(SOCK_DIAG_BY_FAMILY, 9, diag(
+        AF_INET6, TCP_ESTABLISHED, 113, 40000, mapped(lo), mapped(peer), 1001, 77)))
+    nl('v6-established', SEQ_FROM_REPLY | FAMILY6, 0, nlmsg(SOCK_DIAG_BY_FAMILY, 3, diag(
+        AF_INET6, TCP_ESTABLISHED, 22, 50000, six, six, 0, 5)))
+    nl('time-wait', SEQ_FROM_REPLY, 0, nlmsg(SOCK_DIAG_BY_FAMILY, 1, diag(
+        AF_INET, TCP_TIME_WAIT, 1, 2, lo, peer, 0, 0)))
+    nl('listen', SEQ_FROM_REPLY, 0, nlmsg(SOCK_DIAG_BY_FAMILY, 1, diag(
+        AF_INET, TCP_LISTEN, 113, 0, lo, b'', 0, 1)))
+    nl('no-inode', SEQ_FROM_REPLY, 0, nlmsg(SOCK_DIAG_BY_FAMILY, 1, diag(
+        AF_INET, TCP_ESTABLISHED, 1, 2, lo, peer, 1000, 0)))
+    attrs = struct.pack('<HH', 5, 1) + b'\x01\0\0\0' + struct.pack('<HH', 8, 2) + b'abcd'
+    nl('attributes', SEQ_FROM_REPLY, 0, nlmsg(SOCK_DIAG_BY_FAMILY, 2, diag(
+        AF_INET, TCP_ESTABLISHED, 1, 2, lo, peer, 1000, 9, attrs)))
+    bad_attr = struct.pack('<HH', 64, 1) + b'xxxx'
+    nl('attribute-too-long', SEQ_FROM_REPLY, 0, nlmsg(SOCK_DIAG_BY_FAMILY, 2, diag(
+        AF_INET, TCP_ESTABLISHED, 1, 2, lo, peer, 1000, 9, bad_attr)))
+    nl('enoent', 0, 5, nlmsg(NLMSG_ERROR, 5, struct.pack('<i', -2) + b'\0' * 16))
+    nl('eperm', 0, 5, nlmsg(NLMSG_ERROR, 5, struct.pack('<i', -1) + b'\0' * 16))
+    nl('truncated', SEQ_FROM_REPLY, 0, nlmsg(SOCK_DIAG_BY_FAMILY, 4, est)[:40])
+    tup = bytes([0]) + lo.ljust(16, b'\0') + peer.ljust(16, b'\0') + struct.pack('>HH', 6193, 23)
+    nl('explicit-tuple', FROM_INPUT, 11, nlmsg(SOCK_DIAG_BY_FAMILY, 11, est), tup)
+    tup_other = bytes([0]) + lo.ljust(16, b'\0') + b'\x7f\0\0\2'.ljust(16, b'\0') + \
+        struct.pack('>HH', 6193, 23)
+    nl('other-peer', FROM_INPUT, 11, nlmsg(SOCK_DIAG_BY_FAMILY, 11, est), tup_other)
+
+
+# ---- config: configuration text, also read as key=value lines ------------
+
+def configs():
+    write('config', 'empty', '')
+    write('config', 'comments', '# privident.conf\n\n   # indented comment\n')
+    write('config', 'all-keys',
+          'listen = 127.0.0.1:113\nlisten = [::1]:1130\nuser = _privident\n'
+          'timeout = 60\nmax-connections = 1024\nmax-per-host = 32\n'
+          'max-queries = 32\nreply = user\nforeground = yes\ninetd = no\n'
+          'debug-sandbox = off\n')
+    write('config', 'fixed', 'reply = fixed:ircuser # trailing comment\n')
+    write('config', 'uid-crlf', 'reply = uid\r\ntimeout = 3600\r\n')
+    write('config', 'listen-forms', 'listen = :113\nlisten = *:1130\nlisten = ::\n'
+          'listen = 0.0.0.0\nlisten = [fe80::1]\n')
+    write('config', 'overlap', 'listen = :113\nlisten = 127.0.0.1:113\n')
+    write('config', 'bad-number', 'timeout = 99999999999999999999\n')
+    write('config', 'bad-key', 'no-such-key = 1\n')
+    write('config', 'no-equals', 'timeout\n')
+    write('config', 'cli-only', 'config = /etc/passwd\nhelp\n')
+    write('config', 'nul', 'user = a\0b\n')
+    write('config', 'long-line', 'user = ' + 'a' * 1100 + '\n')
+    write('config', 'cli-short', '-t\n5\n-f\n-l127.0.0.2:1130\n-V\n')
+    write('config', 'many-lines', 'foreground\n' * 70)
+    write('config', 'inetd-listen', 'inetd = yes\nlisten = 127.0.0.1\n')
+
+
+# ---- replyparse: reply lines from servers ---------------------------------
+
+def replies():
+    w = lambda name, text: write('replyparse', name, text)
+    w('rfc-userid', '6193, 23 : USERID : UNIX : stjohns\r\n')
+    w('rfc-error', '6195, 23 : ERROR : NO-USER\r\n')
+    w('oidentd', '113,1130:USERID:UNIX:alice\n')
+    w('twisted', '6191, 23 : USERID : UNIX : bob\r\n')
+    w('other-token', '1 , 2 : USERID : OTHER : ABCDEFGH234567\r\n')
+    w('utf8', '1 , 2 : USERID : UNIX,UTF-8 : j\u00fcrgen\r\n')
+    w('lower-case', '1,2:userid:unix:x\r\n')
+    w('os2', '1 , 2 : USERID : OS/2 : some user : with colons \r\n')
+    w('hidden', '1 , 2 : ERROR : HIDDEN-USER')
+    w('x-error', '1 , 2 : ERROR : X-MY-ERROR\n')
+    w('userid-512', '1 , 2 : USERID : UNIX : ' + 'u' * 512 + '\r\n')
+    w('userid-513', '1 , 2 : USERID : UNIX : ' + 'u' * 513 + '\r\n')
+    w('nul', '1 , 2 : USERID : UNIX : a\0b\r\n')
+    w('control', '1 , 2 : USERID : UNIX : a\x1b[2Jb\r\n')
+    w('six-digit-port', '123456 , 2 : ERROR : NO-USER\r\n')
+    w('bare-cr', '1 , 2 : ERROR : NO-USER\r')
+
+
+def main():
+    if sys.byteorder != 'little':
+        sys.exit('the binary seeds are laid out for little-endian hosts')
+    requests()
+    ipcs()
+    netlinks()
+    configs()
+    replies()
+
+
+main()

@@ -1,0 +1,588 @@
+/* The workers' real seccomp filters (the policy/ files, as built): each is
+ * loaded in a forked process, which shows that the calls its worker needs
+ * still work and that each forbidden one ends it with SIGSYS; and
+ * --debug-sandbox's trap names the call. Needs no privilege: the filter is
+ * loaded under no_new_privs, as any user may. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "seccomp_policy.h"
+
+/* Exit statuses of the sandboxed process, so that a failure says where. */
+#define X_OK_ALL 0          /* the allowed calls worked, nothing forbidden tried */
+#define X_SETUP 90          /* no_new_privs or loading the filter failed */
+#define X_READ 91           /* reading the pipe made before the filter failed */
+#define X_ALLOWED 92        /* one of the worker's allowed calls failed */
+#define X_PROGRESS 93       /* could not report progress */
+#define X_SURVIVED 95       /* the forbidden call returned: the filter let it by */
+/* How long a sandboxed process may take, start to end. */
+#define WAIT_MS 5000
+/* A uid that no account of a test host has: a name-service miss. */
+#define ABSENT_UID 2147480001u
+
+/* What the sandboxed process gets, all made before the filter loads. */
+struct probe {
+	int progress[2];    /* socketpair: [1] is the sandboxed end */
+	int data[2];        /* pipe holding one byte 'x' */
+	pid_t victim;       /* a sleeping process; @child of the helper filter */
+	void *page;         /* a read-write page, for mprotect */
+	char dir[64];       /* an empty scratch directory */
+	char file[96];      /* a file in it */
+};
+
+struct worker {
+	const char *name;
+	const struct seccomp_rule *rules;
+	const size_t *count;
+	int (*allowed)(const struct probe *p);  /* the worker's own calls */
+};
+
+typedef void (*call_fn)(const struct probe *p);
+
+static int trap_fd = -1;
+
+/* --debug-sandbox's report, from the SIGSYS handler: only calls both
+ * filters allow. */
+static void report_nr(int nr)
+{
+	syscall(SYS_sendto, trap_fd, &nr, sizeof(nr), MSG_NOSIGNAL | MSG_DONTWAIT,
+	        NULL, 0);
+}
+
+/* ---- the process under test ---- */
+
+static int netchild_allowed(const struct probe *p)
+{
+	(void)p;
+	struct timespec ts;
+	return syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &ts) == 0 ? 0 : -1;
+}
+
+/* What the helper needs: files read-only, directories (nss-systemd lists
+ * /run/systemd/userdb), the name service, AF_UNIX sockets, memory without
+ * exec, and SIGKILL for its child. */
+static int helper_allowed(const struct probe *p)
+{
+	char buf[64];
+	int fd = openat(AT_FDCWD, "/etc/passwd", O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || read(fd, buf, sizeof(buf)) <= 0 || close(fd) < 0)
+		return -1;
+	fd = openat(AT_FDCWD, p->dir, O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 || syscall(SYS_getdents64, fd, buf, sizeof(buf)) <= 0 || close(fd) < 0)
+		return -1;
+	struct passwd *pw = getpwuid(0);
+	if (!pw || strcmp(pw->pw_name, "root") != 0)
+		return -1;
+	errno = 0;
+	if (getpwuid(ABSENT_UID) != NULL)
+		return -1;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/none", p->dir);
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0 || errno != ENOENT)
+		return -1;
+	close(fd);
+	void *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED || mprotect(m, 4096, PROT_READ) < 0 || munmap(m, 4096) < 0)
+		return -1;
+	if (kill(p->victim, SIGKILL) < 0)
+		return -1;
+	return 0;
+}
+
+static const struct worker netchild = {
+	"netchild", seccomp_netchild_rules, &seccomp_netchild_count, netchild_allowed,
+};
+static const struct worker helper = {
+	"helper", seccomp_helper_rules, &seccomp_helper_count, helper_allowed,
+};
+
+static void preload_name_service(void)
+{
+	/* As the helper does before its filter: modules map executable code. */
+	(void)getpwuid(0);
+	(void)getpwuid((uid_t)-1);
+}
+
+static void sandboxed(const struct worker *w, const struct probe *p, call_fn forbidden,
+                      bool debug)
+{
+	struct seccomp_params sp = { .child = p->victim, .debug = debug,
+	                             .report = report_nr };
+	struct rlimit none = { 0, 0 };
+	char err[256], c = 0;
+
+	close(p->progress[0]);
+	close(p->data[1]);
+	signal(SIGSYS, SIG_DFL);
+	setrlimit(RLIMIT_CORE, &none);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	if (w == &helper)
+		preload_name_service();
+	trap_fd = p->progress[1];
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+	    seccomp_apply(w->rules, *w->count, &sp, err, sizeof(err)) < 0)
+		_exit(X_SETUP);
+	if (read(p->data[0], &c, 1) != 1 || c != 'x')
+		_exit(X_READ);
+	if (w->allowed(p) < 0)
+		_exit(X_ALLOWED);
+	if (syscall(SYS_sendto, p->progress[1], "A", 1, MSG_NOSIGNAL | MSG_DONTWAIT,
+	            NULL, 0) != 1)
+		_exit(X_PROGRESS);
+	if (!forbidden)
+		_exit(X_OK_ALL);
+	forbidden(p);
+	_exit(X_SURVIVED);
+}
+
+/* ---- the test's side ---- */
+
+static void probe_open(struct probe *p)
+{
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, p->progress), 0);
+	assert_int_equal(pipe2(p->data, O_CLOEXEC), 0);
+	assert_int_equal(write(p->data[1], "x", 1), 1);
+	p->page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(p->page != MAP_FAILED);
+	snprintf(p->dir, sizeof(p->dir), "/tmp/privident-sandbox-test.XXXXXX");
+	assert_non_null(mkdtemp(p->dir));
+	snprintf(p->file, sizeof(p->file), "%s/file", p->dir);
+	int fd = open(p->file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	p->victim = fork();
+	assert_true(p->victim >= 0);
+	if (p->victim == 0) {
+		for (;;)
+			pause();
+	}
+}
+
+static int wait_ms(pid_t pid, int ms, int *st)
+{
+	for (int i = 0; i < ms; i += 10) {
+		pid_t r = waitpid(pid, st, WNOHANG);
+		if (r == pid)
+			return 0;
+		struct timespec ts = { 0, 10 * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, st, 0);
+	return -1;
+}
+
+/* Ends the victim unless the sandboxed helper did; its status. */
+static int probe_close(struct probe *p)
+{
+	int st;
+	kill(p->victim, SIGKILL);
+	waitpid(p->victim, &st, 0);
+	close(p->progress[0]);
+	close(p->data[0]);
+	close(p->data[1]);
+	munmap(p->page, 4096);
+	unlink(p->file);
+	rmdir(p->dir);
+	return st;
+}
+
+/* Runs forbidden (or none) under w's filter. Returns the wait status;
+ * *progressed tells whether the allowed calls all worked first. */
+static int run(const struct worker *w, call_fn forbidden, bool debug, int *nr_out,
+               int *progressed)
+{
+	struct probe p;
+	int st = 0;
+	char c = 0;
+
+	memset(&p, 0, sizeof(p));
+	probe_open(&p);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		sandboxed(w, &p, forbidden, debug);
+	close(p.progress[1]);
+	if (wait_ms(pid, WAIT_MS, &st) < 0)
+		fail_msg("%s: the sandboxed process did not end within %d ms", w->name, WAIT_MS);
+	*progressed = recv(p.progress[0], &c, 1, MSG_DONTWAIT) == 1 && c == 'A';
+	if (nr_out) {
+		*nr_out = -1;
+		if (recv(p.progress[0], nr_out, sizeof(*nr_out), MSG_DONTWAIT) != sizeof(*nr_out))
+			*nr_out = -1;
+	}
+	int vst = probe_close(&p);
+	if (w == &helper && !forbidden) {
+		/* The helper's allowed calls include SIGKILL to its child. */
+		assert_true(WIFSIGNALED(vst) && WTERMSIG(vst) == SIGKILL);
+	}
+	return st;
+}
+
+static void describe(char *buf, size_t size, int st)
+{
+	if (WIFEXITED(st))
+		snprintf(buf, size, "exit status %d", WEXITSTATUS(st));
+	else if (WIFSIGNALED(st))
+		snprintf(buf, size, "signal %d (%s)", WTERMSIG(st), strsignal(WTERMSIG(st)));
+	else
+		snprintf(buf, size, "status 0x%x", st);
+}
+
+static void expect_sigsys(const struct worker *w, const char *what, call_fn f)
+{
+	int progressed, st = run(w, f, false, NULL, &progressed);
+	char how[64];
+
+	describe(how, sizeof(how), st);
+	if (!progressed)
+		fail_msg("%s: the allowed calls before '%s' did not all work (%s)",
+		         w->name, what, how);
+	if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGSYS)
+		fail_msg("%s: '%s' was not stopped by seccomp: %s", w->name, what, how);
+}
+
+/* ---- forbidden calls, made directly so that nothing else is called ---- */
+
+static void f_socket_inet(const struct probe *p) { (void)p; syscall(SYS_socket, AF_INET, SOCK_STREAM, 0); }
+static void f_socket_inet6(const struct probe *p) { (void)p; syscall(SYS_socket, AF_INET6, SOCK_DGRAM, 0); }
+static void f_socket_netlink(const struct probe *p) { (void)p; syscall(SYS_socket, AF_NETLINK, SOCK_RAW, 0); }
+static void f_socket_unix(const struct probe *p) { (void)p; syscall(SYS_socket, AF_UNIX, SOCK_STREAM, 0); }
+static void f_openat_rdonly(const struct probe *p) { (void)p; syscall(SYS_openat, AT_FDCWD, "/etc/passwd", O_RDONLY); }
+static void f_openat_wronly(const struct probe *p) { syscall(SYS_openat, AT_FDCWD, p->file, O_WRONLY); }
+static void f_openat_rdwr(const struct probe *p) { syscall(SYS_openat, AT_FDCWD, p->file, O_RDWR); }
+static void f_openat_creat(const struct probe *p) { syscall(SYS_openat, AT_FDCWD, p->dir, O_RDONLY | O_CREAT, 0600); }
+static void f_openat_trunc(const struct probe *p) { syscall(SYS_openat, AT_FDCWD, p->file, O_RDONLY | O_TRUNC); }
+static void f_openat_append(const struct probe *p) { syscall(SYS_openat, AT_FDCWD, p->file, O_WRONLY | O_APPEND); }
+static void f_openat_tmpfile(const struct probe *p) { syscall(SYS_openat, AT_FDCWD, p->dir, O_TMPFILE | O_RDWR, 0600); }
+#ifdef SYS_open
+static void f_open(const struct probe *p) { (void)p; syscall(SYS_open, "/etc/passwd", O_RDONLY); }
+#endif
+#ifdef SYS_openat2
+static void f_openat2(const struct probe *p)
+{
+	uint64_t how[3] = { O_RDONLY, 0, 0 };   /* struct open_how */
+	(void)p;
+	syscall(SYS_openat2, AT_FDCWD, "/etc/passwd", how, sizeof(how));
+}
+#endif
+static void f_connect(const struct probe *p)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/none", p->dir);
+	syscall(SYS_connect, p->progress[1], &sun, sizeof(sun));
+}
+static void f_sendto_addr(const struct probe *p)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	syscall(SYS_sendto, p->progress[1], "B", 1, MSG_NOSIGNAL | MSG_DONTWAIT, &sun,
+	        sizeof(sun));
+}
+static void f_execve(const struct probe *p)
+{
+	char *argv[] = { "/bin/true", NULL }, *envp[] = { NULL };
+	(void)p;
+	syscall(SYS_execve, "/bin/true", argv, envp);
+}
+static void f_execveat(const struct probe *p)
+{
+	char *argv[] = { "/bin/true", NULL }, *envp[] = { NULL };
+	(void)p;
+	syscall(SYS_execveat, AT_FDCWD, "/bin/true", argv, envp, 0);
+}
+static void f_ptrace(const struct probe *p) { (void)p; syscall(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0); }
+static void f_ptrace_attach(const struct probe *p) { syscall(SYS_ptrace, PTRACE_ATTACH, p->victim, 0, 0); }
+#ifdef SYS_fork
+static void f_fork(const struct probe *p) { (void)p; syscall(SYS_fork); }
+#endif
+static void f_clone(const struct probe *p) { (void)p; syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0); }
+#ifdef SYS_clone3
+static void f_clone3(const struct probe *p)
+{
+	uint64_t args[11] = { 0 };  /* struct clone_args, exit_signal is [4] */
+	(void)p;
+	args[4] = SIGCHLD;
+	syscall(SYS_clone3, args, sizeof(args));
+}
+#endif
+static void f_mprotect_exec(const struct probe *p) { syscall(SYS_mprotect, p->page, 4096, PROT_READ | PROT_EXEC); }
+static void f_mmap(const struct probe *p)
+{
+	(void)p;
+	syscall(SYS_mmap, NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+}
+static void f_mmap_exec(const struct probe *p)
+{
+	(void)p;
+	syscall(SYS_mmap, NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+}
+static void f_kill_child(const struct probe *p) { syscall(SYS_kill, p->victim, SIGKILL); }
+static void f_kill_child_term(const struct probe *p) { syscall(SYS_kill, p->victim, SIGTERM); }
+static void f_kill_other(const struct probe *p) { syscall(SYS_kill, p->victim + 100000, SIGKILL); }
+static void f_tgkill(const struct probe *p) { syscall(SYS_tgkill, p->victim, p->victim, SIGKILL); }
+static void f_write(const struct probe *p) { syscall(SYS_write, p->progress[1], "w", 1); }
+static void f_setuid(const struct probe *p) { (void)p; syscall(SYS_setuid, 0); }
+
+struct forbidden {
+	const char *what;
+	call_fn fn;
+};
+
+#define F(fn, what) { what, fn }
+
+/* The network child may not touch the file system, make sockets, connect,
+ * execute, trace, start processes, or get new memory at all. */
+static const struct forbidden netchild_forbidden[] = {
+	F(f_socket_inet, "socket(AF_INET)"),
+	F(f_socket_unix, "socket(AF_UNIX)"),
+	F(f_socket_netlink, "socket(AF_NETLINK)"),
+	F(f_openat_rdonly, "openat(O_RDONLY)"),
+	F(f_openat_wronly, "openat(O_WRONLY)"),
+#ifdef SYS_open
+	F(f_open, "open(O_RDONLY)"),
+#endif
+#ifdef SYS_openat2
+	F(f_openat2, "openat2"),
+#endif
+	F(f_connect, "connect"),
+	F(f_sendto_addr, "sendto with an address"),
+	F(f_execve, "execve"),
+	F(f_execveat, "execveat"),
+	F(f_ptrace, "ptrace(TRACEME)"),
+	F(f_ptrace_attach, "ptrace(ATTACH)"),
+#ifdef SYS_fork
+	F(f_fork, "fork"),
+#endif
+	F(f_clone, "clone"),
+#ifdef SYS_clone3
+	F(f_clone3, "clone3"),
+#endif
+	F(f_mprotect_exec, "mprotect(PROT_EXEC)"),
+	F(f_mmap, "mmap"),
+	F(f_kill_child, "kill"),
+	F(f_write, "write"),
+	F(f_setuid, "setuid"),
+};
+
+/* The helper keeps what the name service needs (AF_UNIX sockets, read-only
+ * files) and SIGKILL for its child, and nothing more. */
+static const struct forbidden helper_forbidden[] = {
+	F(f_socket_inet, "socket(AF_INET)"),
+	F(f_socket_inet6, "socket(AF_INET6)"),
+	F(f_socket_netlink, "socket(AF_NETLINK)"),
+	F(f_openat_wronly, "openat(O_WRONLY)"),
+	F(f_openat_rdwr, "openat(O_RDWR)"),
+	F(f_openat_creat, "openat(O_CREAT)"),
+	F(f_openat_trunc, "openat(O_TRUNC)"),
+	F(f_openat_append, "openat(O_APPEND)"),
+	F(f_openat_tmpfile, "openat(O_TMPFILE)"),
+#ifdef SYS_open
+	F(f_open, "open(O_RDONLY)"),
+#endif
+#ifdef SYS_openat2
+	F(f_openat2, "openat2"),
+#endif
+	F(f_execve, "execve"),
+	F(f_execveat, "execveat"),
+	F(f_ptrace, "ptrace(TRACEME)"),
+	F(f_ptrace_attach, "ptrace(ATTACH)"),
+#ifdef SYS_fork
+	F(f_fork, "fork"),
+#endif
+	F(f_clone, "clone"),
+#ifdef SYS_clone3
+	F(f_clone3, "clone3"),
+#endif
+	F(f_mprotect_exec, "mprotect(PROT_EXEC)"),
+	F(f_mmap_exec, "mmap(PROT_EXEC)"),
+	F(f_kill_other, "kill(another pid)"),
+	F(f_kill_child_term, "kill(child, SIGTERM)"),
+	F(f_tgkill, "tgkill"),
+	F(f_setuid, "setuid"),
+};
+
+/* ---- tests ---- */
+
+static void check_names(const struct seccomp_rule *rules, size_t n)
+{
+	assert_true(n > 0);
+	for (size_t i = 0; i < n; i++) {
+		if (seccomp_syscall_resolve_name(rules[i].name) == __NR_SCMP_ERROR)
+			fail_msg("policy names an unknown system call '%s'", rules[i].name);
+		assert_true(rules[i].nconds <= SECCOMP_CONDS_MAX);
+	}
+}
+
+static void policy_names_resolve(void **st)
+{
+	(void)st;
+	check_names(seccomp_netchild_rules, seccomp_netchild_count);
+	check_names(seccomp_helper_rules, seccomp_helper_count);
+}
+
+/* Whether the table lets name through: any rule for it (conditional too). */
+static bool listed(const struct seccomp_rule *rules, size_t n, const char *name,
+                   bool *unconditional)
+{
+	bool found = false;
+	*unconditional = false;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(rules[i].name, name) == 0) {
+			found = true;
+			if (rules[i].nconds == 0)
+				*unconditional = true;
+		}
+	return found;
+}
+
+/* The tables as read: what must never be there, what only with conditions. */
+static void policy_tables_as_read(void **st)
+{
+	static const char *never[] = {
+		"execve", "execveat", "ptrace", "fork", "vfork", "clone", "clone3",
+		"open", "openat2", "creat", "setuid", "setgid", "setresuid", "setresgid",
+		"capset", "prctl", "seccomp", "bpf", "process_vm_writev", "mount",
+		"chroot", "unshare", "setns", "init_module", "finit_module",
+	};
+	static const char *child_never[] = {
+		"socket", "socketpair", "openat", "connect", "bind", "listen", "mmap",
+		"mprotect", "kill", "write", "getdents64", "readlinkat",
+	};
+	static const char *helper_conditional[] = {
+		"socket", "openat", "mmap", "mprotect", "kill",
+	};
+	bool uncond;
+	(void)st;
+	for (size_t i = 0; i < sizeof(never) / sizeof(never[0]); i++) {
+		if (listed(seccomp_netchild_rules, seccomp_netchild_count, never[i], &uncond))
+			fail_msg("netchild.policy allows %s", never[i]);
+		if (listed(seccomp_helper_rules, seccomp_helper_count, never[i], &uncond))
+			fail_msg("helper.policy allows %s", never[i]);
+	}
+	for (size_t i = 0; i < sizeof(child_never) / sizeof(child_never[0]); i++)
+		if (listed(seccomp_netchild_rules, seccomp_netchild_count, child_never[i], &uncond))
+			fail_msg("netchild.policy allows %s", child_never[i]);
+	for (size_t i = 0; i < sizeof(helper_conditional) / sizeof(helper_conditional[0]); i++)
+		if (!listed(seccomp_helper_rules, seccomp_helper_count, helper_conditional[i],
+		            &uncond) || uncond)
+			fail_msg("helper.policy should allow %s only with conditions",
+			         helper_conditional[i]);
+}
+
+static void apply_refuses_unknown_name(void **st)
+{
+	static const struct seccomp_rule bad[] = { { "no_such_call", 0, { { 0 } } } };
+	(void)st;
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct seccomp_params p = { 0 };
+		char err[256] = "";
+		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+		int r = seccomp_apply(bad, 1, &p, err, sizeof(err));
+		_exit(r == -1 && strstr(err, "no_such_call") ? 0 : 1);
+	}
+	int status;
+	assert_int_equal(wait_ms(pid, WAIT_MS, &status), 0);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+static void expect_clean(const struct worker *w)
+{
+	int progressed, st = run(w, NULL, false, NULL, &progressed);
+	char how[64];
+
+	describe(how, sizeof(how), st);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != X_OK_ALL || !progressed)
+		fail_msg("%s: the allowed calls did not all work under the filter: %s",
+		         w->name, how);
+}
+
+static void netchild_allowed_calls_work(void **st)
+{
+	(void)st;
+	expect_clean(&netchild);
+}
+
+static void helper_allowed_calls_work(void **st)
+{
+	(void)st;
+	expect_clean(&helper);
+}
+
+static void netchild_forbidden_calls_kill(void **st)
+{
+	(void)st;
+	for (size_t i = 0; i < sizeof(netchild_forbidden) / sizeof(netchild_forbidden[0]); i++)
+		expect_sigsys(&netchild, netchild_forbidden[i].what, netchild_forbidden[i].fn);
+}
+
+static void helper_forbidden_calls_kill(void **st)
+{
+	(void)st;
+	for (size_t i = 0; i < sizeof(helper_forbidden) / sizeof(helper_forbidden[0]); i++)
+		expect_sigsys(&helper, helper_forbidden[i].what, helper_forbidden[i].fn);
+}
+
+static void expect_trap(const struct worker *w, call_fn f, int want_nr, const char *want_name)
+{
+	int nr, progressed, st = run(w, f, true, &nr, &progressed);
+	char how[64], name[64];
+
+	describe(how, sizeof(how), st);
+	assert_true(progressed);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != EXIT_SECCOMP_TRAP)
+		fail_msg("%s --debug-sandbox: %s, not exit status %d", w->name, how,
+		         EXIT_SECCOMP_TRAP);
+	assert_int_equal(nr, want_nr);
+	assert_string_equal(seccomp_name(nr, name, sizeof(name)), want_name);
+}
+
+static void debug_mode_traps_and_names(void **st)
+{
+	(void)st;
+	expect_trap(&netchild, f_socket_inet, SYS_socket, "socket");
+	expect_trap(&netchild, f_openat_rdonly, SYS_openat, "openat");
+	expect_trap(&helper, f_mprotect_exec, SYS_mprotect, "mprotect");
+	expect_trap(&helper, f_execve, SYS_execve, "execve");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(policy_names_resolve),
+		cmocka_unit_test(policy_tables_as_read),
+		cmocka_unit_test(apply_refuses_unknown_name),
+		cmocka_unit_test(netchild_allowed_calls_work),
+		cmocka_unit_test(helper_allowed_calls_work),
+		cmocka_unit_test(netchild_forbidden_calls_kill),
+		cmocka_unit_test(helper_forbidden_calls_kill),
+		cmocka_unit_test(debug_mode_traps_and_names),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
