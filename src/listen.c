@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,19 @@
 
 /* sd_listen_fds(3): passed sockets start at descriptor 3. */
 #define SD_LISTEN_FDS_START 3
+
+/* What every client connection needs before the network child sees it,
+ * set on the listening socket (accepted sockets inherit it) or on inetd's
+ * connection: non-blocking, since the child reads until EAGAIN; no Nagle
+ * delay, since each reply is one whole line and must be on the wire before
+ * the daemon may close the connection behind it. */
+static void tune(int fd)
+{
+	int one = 1;
+
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
 
 static int is_tcp(int fd, int want_listening)
 {
@@ -68,7 +82,7 @@ int listen_activated(struct listen_set *ls, char *err, size_t errsz)
 			return -1;
 		}
 		fcntl(fd, F_SETFD, FD_CLOEXEC);
-		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+		tune(fd);
 		ls->fds[ls->n++] = fd;
 	}
 	ls->activated = true;
@@ -94,6 +108,7 @@ static int open_one(const struct sockaddr *sa, socklen_t len, int *fdp,
 	/* The IPv6 any address also takes IPv4 clients (as v4-mapped). */
 	if (sa->sa_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	tune(fd);
 	if (bind(fd, sa, len) < 0 || listen(fd, SOMAXCONN) < 0) {
 		snprintf(err, errsz, "cannot listen on %s: %s", name, strerror(errno));
 		close(fd);
@@ -157,6 +172,7 @@ int listen_check_inetd(int fd, char *err, size_t errsz)
 		snprintf(err, errsz, "--inetd: standard input is not a TCP connection");
 		return -1;
 	}
+	tune(fd);
 	return 0;
 }
 

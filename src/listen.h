@@ -18,7 +18,8 @@ int listen_open(const struct config *c, struct listen_set *ls, char *err,
 
 void listen_close(struct listen_set *ls);
 
-/* Checks that fd is a connected TCP socket (inetd mode). */
+/* Checks that fd is a connected TCP socket (inetd mode), and makes it
+ * non-blocking. */
 int listen_check_inetd(int fd, char *err, size_t errsz);
 
 /* A one-line description of the sockets, for the start-up log line. */

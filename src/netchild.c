@@ -274,6 +274,29 @@ static void refuse(struct child *ch, int fd, const struct sockaddr_storage *ss,
 	event(ch, &tmp, kind, NULL);
 }
 
+/* Input read and thrown away before the daemon itself closes a connection
+ * (query limit, invalid line): closing a socket with unread input makes
+ * the kernel reset it and drop replies not yet on the wire, so a client
+ * that pipelined past --max-queries would lose answers it was owed. A
+ * client that keeps more than this queued gets the reset. */
+#define DRAIN_MAX 4096
+
+/* Closes a connection after its last reply, letting that reply reach the
+ * client: the input still queued is drained first, so the close is a FIN
+ * behind the reply rather than a reset in front of it. */
+static void conn_finish(struct child *ch, struct conn *c)
+{
+	char scratch[512];
+
+	for (size_t total = 0; total < DRAIN_MAX; ) {
+		ssize_t n = read(c->fd, scratch, sizeof(scratch));
+		if (n <= 0)
+			break;
+		total += (size_t)n;
+	}
+	conn_close(ch, c);
+}
+
 /* ---- replies ---- */
 
 static char *outbuf_of(struct child *ch, const struct conn *c)
@@ -330,7 +353,7 @@ static void reply_done(struct child *ch, struct conn *c)
 		c->close_after = 1;
 	}
 	if (c->close_after) {
-		conn_close(ch, c);
+		conn_finish(ch, c);
 		return;
 	}
 	c->state = C_READING;
@@ -434,7 +457,7 @@ static void invalid(struct child *ch, struct conn *c)
 	event(ch, c, EV_INVALID, NULL);
 	c->close_after = 1;
 	if (write_reply(ch, c, line, (size_t)n) == 1)
-		conn_close(ch, c);
+		conn_finish(ch, c);
 }
 
 /* Feeds buffered input to the parser until a line completes. Returns 1 if
