@@ -42,7 +42,8 @@ struct monitor {
 	const struct cli *cli;
 	struct listen_set ls;
 	struct service_user user;
-	int inetd_fd;
+	bool inetd;                  /* serving inetd's one connection */
+	int inetd_fd;                /* it, until the workers have it */
 	pid_t child, helper;
 	int child_status;
 	int streak;                  /* quick deaths in a row */
@@ -154,6 +155,13 @@ static int start_workers(struct monitor *m)
 		return -1;
 	}
 	m->started_ms = now_ms();
+	/* inetd's connection is the child's now: the monitor, which never
+	 * talks to clients, keeps no copy of it (and an inetd pair is never
+	 * restarted). */
+	if (m->inetd_fd >= 0) {
+		close(m->inetd_fd);
+		m->inetd_fd = -1;
+	}
 	return 0;
 }
 
@@ -233,11 +241,11 @@ static void reap(struct monitor *m)
 			continue;
 		}
 		/* A pair lives and dies together: they share one socketpair. */
-		if (!m->stopping && m->inetd_fd < 0 && (m->child || m->helper))
+		if (!m->stopping && !m->inetd && (m->child || m->helper))
 			stop_workers(m);
 		if (!m->child && !m->helper) {
 			m->kill_at_ms = 0;
-			if (!m->stopping && m->inetd_fd < 0)
+			if (!m->stopping && !m->inetd)
 				schedule_restart(m);
 		}
 	}
@@ -276,7 +284,7 @@ static void reload(struct monitor *m)
 	uint8_t *key;
 	char err[512];
 
-	if (m->inetd_fd >= 0)
+	if (m->inetd)
 		return;
 	if (config_build(next, m->cli, err, sizeof(err)) < 0 ||
 	    sandbox_resolve_user(next, &user, err, sizeof(err)) < 0 ||
@@ -364,6 +372,7 @@ static int take_inetd(struct monitor *m, char *err, size_t errsz)
 {
 	if (listen_check_inetd(STDIN_FILENO, err, errsz) < 0)
 		return -1;
+	m->inetd = true;
 	m->inetd_fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
 	int null = open("/dev/null", O_RDWR);
 	if (m->inetd_fd < 0 || null < 0) {
@@ -416,7 +425,7 @@ static void on_timer(struct monitor *m)
 			kill(m->helper, SIGKILL);
 		m->kill_at_ms = 0;
 	}
-	if (!m->stopping && m->inetd_fd < 0 && !m->child && !m->helper &&
+	if (!m->stopping && !m->inetd && !m->child && !m->helper &&
 	    now >= m->restart_at_ms && start_workers(m) < 0)
 		schedule_restart(m);
 }
@@ -440,11 +449,11 @@ static int loop(struct monitor *m)
 			stop_workers(m);
 		} else if (sig == SIGHUP)
 			reload(m);
-		if ((m->stopping || m->inetd_fd >= 0) && !m->child && !m->helper)
+		if ((m->stopping || m->inetd) && !m->child && !m->helper)
 			break;
 		on_timer(m);
 	}
-	if (m->inetd_fd >= 0 && !m->stopping)
+	if (m->inetd && !m->stopping)
 		return WIFEXITED(m->child_status) ? WEXITSTATUS(m->child_status) : 1;
 	log_msg(LOG_LVL_INFO, "stopped");
 	return 0;
@@ -479,7 +488,7 @@ int monitor_main(struct config *c, const struct cli *cli)
 	log_open(m.cfg->foreground);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (m.inetd_fd < 0) {
+	if (!m.inetd) {
 		listen_describe(&m.ls, where, sizeof(where));
 		log_msg(LOG_LVL_INFO, "privident %s started: listening on %s%s, workers as uid %u",
 		        PRIVIDENT_VERSION, where, m.ls.activated ? " (socket activation)" : "",

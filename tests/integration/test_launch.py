@@ -97,6 +97,48 @@ class LaunchTest(identtest.DaemonTestCase):
         q.close()
         self.assertEqual(d.proc.wait(timeout=identtest.TIMEOUT), 0, d.log())
 
+    def socket_inodes(self, pid):
+        """The socket inodes a process holds open."""
+        out = set()
+        for fd in os.listdir('/proc/%d/fd' % pid):
+            try:
+                target = os.readlink('/proc/%d/fd/%s' % (pid, fd))
+            except OSError:
+                continue
+            if target.startswith('socket:['):
+                out.add(target[8:-1])
+        return out
+
+    def test_inetd_mode_silent_client(self):
+        """A client that says nothing, or half a line, meets the time-out,
+        and meanwhile only the sandboxed child holds its connection."""
+        inetd = Listener(D)
+        self.addCleanup(inetd.close)
+        q = self.querier(D, inetd.port, source=Q)
+        conn = inetd.accept()
+        conn.setblocking(True)       # as inetd hands it over (O_NONBLOCK off)
+        inode = str(os.fstat(conn.fileno()).st_ino)
+        d = Daemon(argv=[PRIVIDENT, '--inetd', '-u', SERVICE_USER, '-t', '2'])
+        self.daemons.append(d)
+        try:
+            d.start(ready=False, stdin=conn, stdout=conn)
+        finally:
+            conn.close()
+        q.send('1,')                 # half a query, then silence
+        kids = self.wait_workers(d)
+        self.assertEqual(len(kids), 2, d.log())
+        holders = [p for p in [d.pid] + kids if inode in self.socket_inodes(p)]
+        self.assertEqual(len(holders), 1, 'connection held by %r' % holders)
+        st = identtest.proc_status(holders[0])
+        self.assertEqual(st['Seccomp'], '2', 'the process holding the client is not confined')
+        self.assertNotEqual(st['Uid'].split()[0], '0')
+        start = time.monotonic()
+        waited, data = q.wait_closed(6.0)
+        self.assertIsNotNone(waited, 'inetd-mode daemon ignored its idle time-out')
+        self.assertGreater(time.monotonic() - start, 1.0, 'closed before the time-out')
+        self.assertEqual(data, b'')
+        self.assertEqual(d.proc.wait(timeout=identtest.TIMEOUT), 0, d.log())
+
     # ---- systemd socket activation
 
     def test_socket_activation(self):
