@@ -45,6 +45,15 @@ static int resolve_unprivileged(const struct config *c, struct service_user *u,
 		         "its empty root: start as root, or grant that capability");
 		return -1;
 	}
+	/* Refused here, at start-up, not by a helper that then dies and is
+	 * restarted for ever. */
+	if (config_reads_home(c) &&
+	    !capng_have_capability(CAPNG_PERMITTED, CAP_DAC_READ_SEARCH)) {
+		snprintf(err, errsz, "%s needs CAP_DAC_READ_SEARCH for the lookup "
+		         "helper to see into 0700 home directories: start as root, "
+		         "or grant that capability", c->noident ? "noident" : "opt-in");
+		return -1;
+	}
 	u->uid = geteuid();
 	u->gid = getegid();
 	u->switch_user = false;
@@ -107,6 +116,15 @@ static int enter_empty_root(char *err, size_t errsz)
 static int drop_identity(const struct service_user *u, int keep, char *err,
                          size_t errsz)
 {
+	bool may_bound = true;
+
+	/* Without the setuid step, emptying the bounding set takes
+	 * CAP_SETPCAP (the systemd unit grants it for this alone); with it,
+	 * capng_change_id does it as root. */
+	if (!u->switch_user) {
+		capng_get_caps_process();
+		may_bound = capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP);
+	}
 	capng_clear(CAPNG_SELECT_BOTH);
 	if (keep >= 0)
 		capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, (unsigned)keep);
@@ -117,10 +135,12 @@ static int drop_identity(const struct service_user *u, int keep, char *err,
 			return -1;
 		}
 	} else {
-		/* Started unprivileged: no setuid step; the bounding set can only
-		 * go if we hold CAP_SETPCAP, and no_new_privs makes it moot. */
+		/* Started unprivileged: no setuid step. The bounding set goes
+		 * first, while CAP_SETPCAP is still held; without it the set
+		 * stays as the service manager left it, and no_new_privs keeps
+		 * it from ever being used. */
 		prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-		if (capng_apply(CAPNG_SELECT_CAPS) < 0) {
+		if (capng_apply(may_bound ? CAPNG_SELECT_BOTH : CAPNG_SELECT_CAPS) < 0) {
 			snprintf(err, errsz, "cannot drop capabilities");
 			return -1;
 		}

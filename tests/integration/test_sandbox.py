@@ -14,6 +14,7 @@ import pwd
 import re
 import signal
 import socket
+import subprocess
 import time
 
 import identtest
@@ -340,9 +341,36 @@ class SandboxTest(identtest.DaemonTestCase):
 
     def test_started_as_the_service_user(self):
         """As systemd starts it (packaging/systemd): the service user, only
-        CAP_SYS_CHROOT, the socket passed in. The workers are confined the
-        same way (the bounding set keeps what systemd left), and a killed
-        child is replaced the same way, without a setuid step."""
+        CAP_SYS_CHROOT and CAP_SETPCAP (to empty the workers' bounding
+        sets), the socket passed in. The workers are confined the same way
+        as after a setuid step, and a killed child is replaced the same
+        way."""
+        l4 = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        l4.bind((D, 0))
+        l4.listen(64)
+        port = l4.getsockname()[1]
+        argv = ['/usr/bin/setpriv', '--reuid', SERVICE_USER, '--regid', SERVICE_USER,
+                '--clear-groups', '--bounding-set=-all,+sys_chroot,+setpcap',
+                '--inh-caps=+sys_chroot,+setpcap',
+                '--ambient-caps=+sys_chroot,+setpcap', PRIVIDENT, '-f']
+        d = Daemon([(D, port)], argv=argv)
+        self.daemons.append(d)
+        try:
+            d.start_activated([l4])
+        finally:
+            l4.close()
+        child, helper = self.workers(d)
+        self.assertChildConfined(child)
+        self.assertHelperConfined(helper)
+        c = self.user_conn(USER1, D, Q)
+        self.kill_and_wait_answer(d, c, child, 'network child')
+        child2, helper2 = self.workers(d, exclude={child, helper})
+        self.assertChildConfined(child2)
+        self.assertHelperConfined(helper2)
+
+    def test_service_user_without_setpcap(self):
+        """Without CAP_SETPCAP the bounding set stays as the service
+        manager left it; everything else is confined all the same."""
         l4 = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         l4.bind((D, 0))
         l4.listen(64)
@@ -361,11 +389,21 @@ class SandboxTest(identtest.DaemonTestCase):
         child, helper = self.workers(d)
         self.assertChildConfined(child, bounding=chroot_only)
         self.assertHelperConfined(helper, bounding=chroot_only)
-        c = self.user_conn(USER1, D, Q)
-        self.kill_and_wait_answer(d, c, child, 'network child')
-        child2, helper2 = self.workers(d, exclude={child, helper})
-        self.assertChildConfined(child2, bounding=chroot_only)
-        self.assertHelperConfined(helper2, bounding=chroot_only)
+
+    def test_noident_without_the_capability_is_refused_at_start(self):
+        """As the service user without CAP_DAC_READ_SEARCH, --noident could
+        never work: one line and exit status 2, not a crash-looping helper."""
+        for flag in ('--noident', '--opt-in'):
+            argv = ['/usr/bin/setpriv', '--reuid', SERVICE_USER, '--regid', SERVICE_USER,
+                    '--clear-groups', '--bounding-set=-all,+sys_chroot',
+                    '--inh-caps=+sys_chroot', '--ambient-caps=+sys_chroot',
+                    PRIVIDENT, '-f', '-l', '%s:%d' % (D, identtest.free_port(D)), flag]
+            r = subprocess.run(argv, capture_output=True, text=True, timeout=10)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            lines = r.stderr.strip().split('\n')
+            self.assertEqual(len(lines), 1, r.stderr)
+            self.assertIn('CAP_DAC_READ_SEARCH', lines[0])
+            self.assertIn(flag[2:], lines[0])
 
 
 if __name__ == '__main__':
