@@ -1104,19 +1104,26 @@ int config_build(struct config *c, const struct cli *cli, char *err,
 	struct config tmp;  /* all or nothing: c is untouched on failure */
 	int rc;
 
+	const char *path = cli->config_path ? cli->config_path : DEFAULT_CONFIG_PATH;
 	config_defaults(&tmp);
-	if (cli->config_path != NULL)
-		rc = config_load_file(&tmp, cli->config_path, true, err, errsz);
-	else
-		rc = config_load_file(&tmp, DEFAULT_CONFIG_PATH, false, err, errsz);
+	rc = config_load_file(&tmp, path, cli->config_path != NULL, err, errsz);
 	if (rc != 0)
 		return -1;
+	struct config file_only = tmp;
 	for (unsigned i = 0; i < cli->nargs && i < CLI_ARGS_MAX; i++)
 		if (config_set(&tmp, SRC_CLI, cli->args[i].key, cli->args[i].value,
 		               err, errsz) != 0)
 			return -1;
-	if (config_validate(&tmp, err, errsz) != 0)
+	if (config_validate(&tmp, err, errsz) != 0) {
+		/* A clash no single line makes: name the file when the file
+		 * alone makes the same one (defaults always pass, so a missing
+		 * default file is never blamed). */
+		char alone[512];
+		if (config_validate(&file_only, alone, sizeof alone) != 0 &&
+		    strncmp(alone, err, sizeof alone) == 0)
+			seterr(err, errsz, "%s: %s", path, alone);
 		return -1;
+	}
 	*c = tmp;
 	return 0;
 }

@@ -1081,7 +1081,8 @@ static void test_build_errors(void **state)
 
 	cli_ok(ARGC(a3), a3);  /* inetd in the file, listen on the command line */
 	assert_int_equal(config_build(&c, &cli, err, sizeof err), -1);
-	assert_contains(err, "listen makes no sense with inetd");
+	assert_string_equal(err, "listen makes no sense with inetd (the "
+	                         "connection comes on standard input)");
 	assert_memory_equal(&before, &c, sizeof c);
 
 	cli_ok(ARGC(a4), a4);
@@ -1095,6 +1096,26 @@ static void test_build_errors(void **state)
 	snprintf(want, sizeof want, "%s:3: timeout: '0' is not a whole number "
 	         "of seconds from 1 to 3600", path);
 	assert_string_equal(err, want);
+	unlink(path);
+
+	/* A clash between two lines of the file names the file. */
+	write_temp(path, "noident = yes\nopt-in = yes\n", 27);
+	cli_ok(ARGC(a5), a5);
+	assert_int_equal(config_build(&c, &cli, err, sizeof err), -1);
+	snprintf(want, sizeof want, "%s: noident and opt-in exclude each other", path);
+	assert_true(strncmp(err, want, strlen(want)) == 0);
+	unlink(path);
+	/* ... and one the command line resolves is no clash. */
+	write_temp(path, "reply = fixed:x\nnoident = yes\n", 30);
+	char *a6[] = {"privident", "-c", path, "--reply", "user", NULL};
+	cli_ok(ARGC(a6), a6);
+	assert_int_equal(config_build(&c, &cli, err, sizeof err), 0);
+	assert_true(c.noident);
+	/* One the command line makes is not the file's. */
+	char *a7[] = {"privident", "-c", path, "--reply", "hidden", NULL};
+	cli_ok(ARGC(a7), a7);
+	assert_int_equal(config_build(&c, &cli, err, sizeof err), -1);
+	assert_true(strncmp(err, "noident makes no difference", 27) == 0);
 	unlink(path);
 }
 
