@@ -692,7 +692,7 @@ static int serve(struct child *ch)
 
 static int start_inetd(struct child *ch, int fd)
 {
-	struct sockaddr_storage ss;
+	struct sockaddr_storage ss = { 0 };
 	socklen_t sl = sizeof(ss);
 
 	if (getpeername(fd, (struct sockaddr *)&ss, &sl) < 0)
