@@ -339,26 +339,35 @@ class SandboxTest(identtest.DaemonTestCase):
         self.assertEqual(self.workers(d), (child, helper), d.log())
         self.assertNotIn('seccomp', d.log())
 
+    @staticmethod
+    def as_service_user(caps, *args):
+        """argv that runs the daemon as systemd's unit does: the service
+        user, no groups, only the capabilities caps (setpriv names)."""
+        plus = ','.join('+' + c for c in caps)
+        return ['/usr/bin/setpriv', '--reuid', SERVICE_USER, '--regid', SERVICE_USER,
+                '--clear-groups', '--bounding-set=-all,' + plus,
+                '--inh-caps=' + plus, '--ambient-caps=' + plus, PRIVIDENT, '-f'] + list(args)
+
+    def start_as_service_user(self, caps):
+        """The daemon started as_service_user, on a socket passed in."""
+        l4 = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        l4.bind((D, 0))
+        l4.listen(64)
+        d = Daemon([(D, l4.getsockname()[1])], argv=self.as_service_user(caps))
+        self.daemons.append(d)
+        try:
+            d.start_activated([l4])
+        finally:
+            l4.close()
+        return d
+
     def test_started_as_the_service_user(self):
         """As systemd starts it (packaging/systemd): the service user, only
         CAP_SYS_CHROOT and CAP_SETPCAP (to empty the workers' bounding
         sets), the socket passed in. The workers are confined the same way
         as after a setuid step, and a killed child is replaced the same
         way."""
-        l4 = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        l4.bind((D, 0))
-        l4.listen(64)
-        port = l4.getsockname()[1]
-        argv = ['/usr/bin/setpriv', '--reuid', SERVICE_USER, '--regid', SERVICE_USER,
-                '--clear-groups', '--bounding-set=-all,+sys_chroot,+setpcap',
-                '--inh-caps=+sys_chroot,+setpcap',
-                '--ambient-caps=+sys_chroot,+setpcap', PRIVIDENT, '-f']
-        d = Daemon([(D, port)], argv=argv)
-        self.daemons.append(d)
-        try:
-            d.start_activated([l4])
-        finally:
-            l4.close()
+        d = self.start_as_service_user(['sys_chroot', 'setpcap'])
         child, helper = self.workers(d)
         self.assertChildConfined(child)
         self.assertHelperConfined(helper)
@@ -371,20 +380,7 @@ class SandboxTest(identtest.DaemonTestCase):
     def test_service_user_without_setpcap(self):
         """Without CAP_SETPCAP the bounding set stays as the service
         manager left it; everything else is confined all the same."""
-        l4 = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        l4.bind((D, 0))
-        l4.listen(64)
-        port = l4.getsockname()[1]
-        argv = ['/usr/bin/setpriv', '--reuid', SERVICE_USER, '--regid', SERVICE_USER,
-                '--clear-groups', '--bounding-set=-all,+sys_chroot',
-                '--inh-caps=+sys_chroot', '--ambient-caps=+sys_chroot',
-                PRIVIDENT, '-f']
-        d = Daemon([(D, port)], argv=argv)
-        self.daemons.append(d)
-        try:
-            d.start_activated([l4])
-        finally:
-            l4.close()
+        d = self.start_as_service_user(['sys_chroot'])
         chroot_only = 1 << CAP_SYS_CHROOT
         child, helper = self.workers(d)
         self.assertChildConfined(child, bounding=chroot_only)
@@ -394,10 +390,8 @@ class SandboxTest(identtest.DaemonTestCase):
         """As the service user without CAP_DAC_READ_SEARCH, --noident could
         never work: one line and exit status 2, not a crash-looping helper."""
         for flag in ('--noident', '--opt-in'):
-            argv = ['/usr/bin/setpriv', '--reuid', SERVICE_USER, '--regid', SERVICE_USER,
-                    '--clear-groups', '--bounding-set=-all,+sys_chroot',
-                    '--inh-caps=+sys_chroot', '--ambient-caps=+sys_chroot',
-                    PRIVIDENT, '-f', '-l', '%s:%d' % (D, identtest.free_port(D)), flag]
+            argv = self.as_service_user(['sys_chroot', 'setpcap'], '-l',
+                                        '%s:%d' % (D, identtest.free_port(D)), flag)
             r = subprocess.run(argv, capture_output=True, text=True, timeout=10)
             self.assertEqual(r.returncode, 2, r.stderr)
             lines = r.stderr.strip().split('\n')
