@@ -2,7 +2,18 @@
  * loaded in a forked process, which shows that the calls its worker needs
  * still work and that each forbidden one ends it with SIGSYS; and
  * --debug-sandbox's trap names the call. Needs no privilege: the filter is
- * loaded under no_new_privs, as any user may. */
+ * loaded under no_new_privs, as any user may.
+ *
+ * Sanitizer builds (-Db_sanitize=..., where meson defines PRIVIDENT_SANITIZE)
+ * load policy/sanitizer.policy on top of both workers' own lists: among
+ * others read-only open and openat, write, and mmap without PROT_EXEC, which
+ * the sanitizers need to report and to exit. A probe of one of those would
+ * survive there, so it is marked as such and left out in those builds only
+ * (the log says so); each worker is also probed with calls forbidden in both
+ * builds, some of them the supplement's own calls outside its conditions
+ * (an open for writing or creating, executable mmap, tgkill with another
+ * signal, pipe2 with flags, ioctl on another descriptor), so that every
+ * build shows that forbidden calls kill. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -17,18 +28,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "seccomp_policy.h"
+
+#ifdef PRIVIDENT_SANITIZE
+static const bool sanitizer_build = true;
+#else
+static const bool sanitizer_build = false;
+#endif
 
 /* Exit statuses of the sandboxed process, so that a failure says where. */
 #define X_OK_ALL 0          /* the allowed calls worked, nothing forbidden tried */
@@ -282,6 +301,8 @@ static void f_openat_append(const struct probe *p) { syscall(SYS_openat, AT_FDCW
 static void f_openat_tmpfile(const struct probe *p) { syscall(SYS_openat, AT_FDCWD, p->dir, O_TMPFILE | O_RDWR, 0600); }
 #ifdef SYS_open
 static void f_open(const struct probe *p) { (void)p; syscall(SYS_open, "/etc/passwd", O_RDONLY); }
+static void f_open_wronly(const struct probe *p) { syscall(SYS_open, p->file, O_WRONLY); }
+static void f_open_creat(const struct probe *p) { syscall(SYS_open, p->file, O_RDONLY | O_CREAT, 0600); }
 #endif
 #ifdef SYS_openat2
 static void f_openat2(const struct probe *p)
@@ -345,15 +366,36 @@ static void f_kill_child(const struct probe *p) { syscall(SYS_kill, p->victim, S
 static void f_kill_child_term(const struct probe *p) { syscall(SYS_kill, p->victim, SIGTERM); }
 static void f_kill_other(const struct probe *p) { syscall(SYS_kill, p->victim + 100000, SIGKILL); }
 static void f_tgkill(const struct probe *p) { syscall(SYS_tgkill, p->victim, p->victim, SIGKILL); }
+static void f_tgkill_abrt(const struct probe *p) { syscall(SYS_tgkill, p->victim, p->victim, SIGABRT); }
 static void f_write(const struct probe *p) { syscall(SYS_write, p->progress[1], "w", 1); }
+static void f_writev(const struct probe *p)
+{
+	struct iovec iov = { .iov_base = (void *)"w", .iov_len = 1 };
+	syscall(SYS_writev, p->progress[1], &iov, 1);
+}
+static void f_ioctl(const struct probe *p)
+{
+	int n;
+	syscall(SYS_ioctl, p->progress[1], FIONREAD, &n);
+}
+static void f_pipe2_flags(const struct probe *p)
+{
+	int fds[2];
+	(void)p;
+	syscall(SYS_pipe2, fds, O_CLOEXEC);
+}
 static void f_setuid(const struct probe *p) { (void)p; syscall(SYS_setuid, 0); }
 
 struct forbidden {
 	const char *what;
 	call_fn fn;
+	bool sanitizer_allows;  /* policy/sanitizer.policy lets it by */
 };
 
-#define F(fn, what) { what, fn }
+/* F: forbidden in every build. S: forbidden, but sanitizer builds allow
+ * it (policy/sanitizer.policy), so it is probed in other builds only. */
+#define F(fn, what) { what, fn, false }
+#define S(fn, what) { what, fn, true }
 
 /* The network child may not touch the file system, make sockets, connect,
  * execute, trace, start processes, or get new memory at all. */
@@ -361,10 +403,15 @@ static const struct forbidden netchild_forbidden[] = {
 	F(f_socket_inet, "socket(AF_INET)"),
 	F(f_socket_unix, "socket(AF_UNIX)"),
 	F(f_socket_netlink, "socket(AF_NETLINK)"),
-	F(f_openat_rdonly, "openat(O_RDONLY)"),
+	S(f_openat_rdonly, "openat(O_RDONLY)"),
 	F(f_openat_wronly, "openat(O_WRONLY)"),
+	F(f_openat_rdwr, "openat(O_RDWR)"),
+	F(f_openat_creat, "openat(O_CREAT)"),
+	F(f_openat_trunc, "openat(O_TRUNC)"),
 #ifdef SYS_open
-	F(f_open, "open(O_RDONLY)"),
+	S(f_open, "open(O_RDONLY)"),
+	F(f_open_wronly, "open(O_WRONLY)"),
+	F(f_open_creat, "open(O_CREAT)"),
 #endif
 #ifdef SYS_openat2
 	F(f_openat2, "openat2"),
@@ -383,9 +430,15 @@ static const struct forbidden netchild_forbidden[] = {
 	F(f_clone3, "clone3"),
 #endif
 	F(f_mprotect_exec, "mprotect(PROT_EXEC)"),
-	F(f_mmap, "mmap"),
+	S(f_mmap, "mmap"),
+	F(f_mmap_exec, "mmap(PROT_EXEC)"),
 	F(f_kill_child, "kill"),
-	F(f_write, "write"),
+	F(f_tgkill, "tgkill(SIGKILL)"),
+	S(f_tgkill_abrt, "tgkill(SIGABRT)"),
+	S(f_write, "write"),
+	F(f_writev, "writev"),
+	F(f_ioctl, "ioctl(FIONREAD)"),
+	F(f_pipe2_flags, "pipe2(O_CLOEXEC)"),
 	F(f_setuid, "setuid"),
 };
 
@@ -402,7 +455,9 @@ static const struct forbidden helper_forbidden[] = {
 	F(f_openat_append, "openat(O_APPEND)"),
 	F(f_openat_tmpfile, "openat(O_TMPFILE)"),
 #ifdef SYS_open
-	F(f_open, "open(O_RDONLY)"),
+	S(f_open, "open(O_RDONLY)"),
+	F(f_open_wronly, "open(O_WRONLY)"),
+	F(f_open_creat, "open(O_CREAT)"),
 #endif
 #ifdef SYS_openat2
 	F(f_openat2, "openat2"),
@@ -422,7 +477,10 @@ static const struct forbidden helper_forbidden[] = {
 	F(f_mmap_exec, "mmap(PROT_EXEC)"),
 	F(f_kill_other, "kill(another pid)"),
 	F(f_kill_child_term, "kill(child, SIGTERM)"),
-	F(f_tgkill, "tgkill"),
+	F(f_tgkill, "tgkill(SIGKILL)"),
+	S(f_tgkill_abrt, "tgkill(SIGABRT)"),
+	F(f_ioctl, "ioctl(FIONREAD)"),
+	F(f_pipe2_flags, "pipe2(O_CLOEXEC)"),
 	F(f_setuid, "setuid"),
 };
 
@@ -460,6 +518,38 @@ static bool listed(const struct seccomp_rule *rules, size_t n, const char *name,
 	return found;
 }
 
+/* What policy/sanitizer.policy adds to both tables in sanitizer builds
+ * that the lists below otherwise forbid, and whether it comes only with
+ * conditions (read only, never executable). */
+static const struct {
+	const char *name;
+	bool conditional;
+} sanitizer_adds[] = {
+	{ "open", true }, { "openat", true }, { "mmap", true }, { "write", false },
+};
+
+/* In a sanitizer build, whether name may be in a table as the supplement
+ * has it; fails the test if it is there less restricted than that. */
+static bool sanitizer_may_list(const char *table, const struct seccomp_rule *rules,
+                               size_t n, const char *name)
+{
+	bool uncond;
+
+	if (!sanitizer_build)
+		return false;
+	for (size_t i = 0; i < sizeof(sanitizer_adds) / sizeof(sanitizer_adds[0]); i++) {
+		if (strcmp(sanitizer_adds[i].name, name) != 0)
+			continue;
+		if (!listed(rules, n, name, &uncond))
+			fail_msg("sanitizer build: %s lacks the supplement's %s "
+			         "(policy/sanitizer.policy not loaded?)", table, name);
+		if (sanitizer_adds[i].conditional && uncond)
+			fail_msg("sanitizer build: %s allows %s without conditions", table, name);
+		return true;
+	}
+	return false;
+}
+
 /* The tables as read: what must never be there, what only with conditions. */
 static void policy_tables_as_read(void **st)
 {
@@ -479,13 +569,19 @@ static void policy_tables_as_read(void **st)
 	bool uncond;
 	(void)st;
 	for (size_t i = 0; i < sizeof(never) / sizeof(never[0]); i++) {
-		if (listed(seccomp_netchild_rules, seccomp_netchild_count, never[i], &uncond))
+		if (!sanitizer_may_list("netchild", seccomp_netchild_rules,
+		                        seccomp_netchild_count, never[i]) &&
+		    listed(seccomp_netchild_rules, seccomp_netchild_count, never[i], &uncond))
 			fail_msg("netchild.policy allows %s", never[i]);
-		if (listed(seccomp_helper_rules, seccomp_helper_count, never[i], &uncond))
+		if (!sanitizer_may_list("helper", seccomp_helper_rules,
+		                        seccomp_helper_count, never[i]) &&
+		    listed(seccomp_helper_rules, seccomp_helper_count, never[i], &uncond))
 			fail_msg("helper.policy allows %s", never[i]);
 	}
 	for (size_t i = 0; i < sizeof(child_never) / sizeof(child_never[0]); i++)
-		if (listed(seccomp_netchild_rules, seccomp_netchild_count, child_never[i], &uncond))
+		if (!sanitizer_may_list("netchild", seccomp_netchild_rules,
+		                        seccomp_netchild_count, child_never[i]) &&
+		    listed(seccomp_netchild_rules, seccomp_netchild_count, child_never[i], &uncond))
 			fail_msg("netchild.policy allows %s", child_never[i]);
 	for (size_t i = 0; i < sizeof(helper_conditional) / sizeof(helper_conditional[0]); i++)
 		if (!listed(seccomp_helper_rules, seccomp_helper_count, helper_conditional[i],
@@ -535,18 +631,39 @@ static void helper_allowed_calls_work(void **st)
 	expect_clean(&helper);
 }
 
+/* Every probe in list that this build forbids must kill; in a sanitizer
+ * build the ones the supplement allows are named and left out. */
+static void expect_all_sigsys(const struct worker *w, const struct forbidden *list,
+                              size_t n)
+{
+	size_t probed = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (sanitizer_build && list[i].sanitizer_allows) {
+			printf("%s: not probing '%s': policy/sanitizer.policy allows it "
+			       "in this build\n", w->name, list[i].what);
+			continue;
+		}
+		expect_sigsys(w, list[i].what, list[i].fn);
+		probed++;
+	}
+	printf("%s: %zu forbidden calls probed, each ended the process\n", w->name,
+	       probed);
+	assert_true(probed > 0);
+}
+
 static void netchild_forbidden_calls_kill(void **st)
 {
 	(void)st;
-	for (size_t i = 0; i < sizeof(netchild_forbidden) / sizeof(netchild_forbidden[0]); i++)
-		expect_sigsys(&netchild, netchild_forbidden[i].what, netchild_forbidden[i].fn);
+	expect_all_sigsys(&netchild, netchild_forbidden,
+	                  sizeof(netchild_forbidden) / sizeof(netchild_forbidden[0]));
 }
 
 static void helper_forbidden_calls_kill(void **st)
 {
 	(void)st;
-	for (size_t i = 0; i < sizeof(helper_forbidden) / sizeof(helper_forbidden[0]); i++)
-		expect_sigsys(&helper, helper_forbidden[i].what, helper_forbidden[i].fn);
+	expect_all_sigsys(&helper, helper_forbidden,
+	                  sizeof(helper_forbidden) / sizeof(helper_forbidden[0]));
 }
 
 static void expect_trap(const struct worker *w, call_fn f, int want_nr, const char *want_name)
@@ -567,7 +684,10 @@ static void debug_mode_traps_and_names(void **st)
 {
 	(void)st;
 	expect_trap(&netchild, f_socket_inet, SYS_socket, "socket");
-	expect_trap(&netchild, f_openat_rdonly, SYS_openat, "openat");
+	/* A read-only openat is let by in sanitizer builds; one for writing
+	 * never is. */
+	expect_trap(&netchild, sanitizer_build ? f_openat_wronly : f_openat_rdonly,
+	            SYS_openat, "openat");
 	expect_trap(&helper, f_mprotect_exec, SYS_mprotect, "mprotect");
 	expect_trap(&helper, f_execve, SYS_execve, "execve");
 }
