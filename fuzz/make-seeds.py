@@ -198,6 +198,47 @@ def replies():
     w('bare-cr', '1 , 2 : ERROR : NO-USER\r')
 
 
+# ---- token: lines of text (tokens, periods, times), also read as bytes ----
+
+def tokens():
+    w = lambda name, text: write('token', name, text)
+    # token text, as quoted in an abuse report
+    w('token-16', 'mfrggzdfmztwq2lk')
+    w('token-min', 'abcdefgh')
+    w('token-max', 'abcdefghijklmnopqrstuvwxyz')
+    w('token-short', 'abcdefg')
+    w('token-long', 'abcdefghijklmnopqrstuvwxyz2')
+    w('token-upper', 'MFRGGZDFMZTWQ2LK')
+    w('token-bad-digits', 'abcdefgh01890000')
+    w('token-nul', 'abcdefgh\0ijklmnop')
+    # periods
+    w('periods', 'never\n1h\n24h\n1d\n7d\n1w\n52w\n366d\n8784h\n')
+    w('periods-bad', 'Never\n0h\n59m\n367d\n53w\n8785h\n1H\n 1h\n1h \n1hh\nh\n'
+      '-1h\n+1h\n')
+    w('period-overflow', '99999999999999999999999w\n4294967296h\n000000000000000000001h\n')
+    # times
+    w('times-epoch', '0\n1795255200\n253402300799\n00000000000000000000001\n')
+    w('times-epoch-bad', '253402300800\n18446744073709551616\n-1\n+5\n1e9\n\n')
+    w('times-dates', '1970-01-01\n2024-02-29\n2000-02-29\n9999-12-31\n1970-01-05\n')
+    w('times-dates-bad', '1969-12-31\n2023-02-29\n1900-02-29\n2024-13-01\n'
+      '2024-00-10\n2024-04-31\n2024-1-01\n10000-01-01\n2024-01-01Z\n')
+    w('times-clock', '2026-11-21T10:00:00Z\n2026-11-21T10:00:00\n'
+      '9999-12-31T23:59:59Z\n1970-01-01T00:00:01\n2024-02-29T00:00:00Z\n')
+    w('times-clock-bad', '2024-01-01T24:00:00\n2024-01-01T23:60:00\n'
+      '2024-01-01T23:59:60Z\n2024-01-01T1:00:00\n2024-01-01 10:00:00\n'
+      '2024-01-01T10:00:00ZZ\n2024-01-01T10:00:00z\n2024-01-01T\n')
+    w('fullwidth', '\uff11\uff48\n\uff12\uff10\uff12\uff14-01-01\n')
+    # a report: the time, the period, the token
+    w('report', '2026-11-21T10:00:00Z\n1w\nmfrggzdfmztwq2lk\n')
+    w('report-never', '1970-01-01\nnever\n')
+    # binary: a count, then bytes for base32 and the token's inputs
+    write('token', 'b32-exact', bytes([16]) + bytes(range(10)))
+    write('token', 'b32-over', bytes([255]) + bytes(range(200, 232)))
+    write('token', 'b32-empty', bytes([0]))
+    write('token', 'b32-one', bytes([2, 0xff]))
+    write('token', 'make-v6', bytes([26, 1]) + bytes(range(40)))
+
+
 def main():
     if sys.byteorder != 'little':
         sys.exit('the binary seeds are laid out for little-endian hosts')
@@ -206,6 +247,7 @@ def main():
     netlinks()
     configs()
     replies()
+    tokens()
 
 
 main()
