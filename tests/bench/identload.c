@@ -608,6 +608,9 @@ static int listen_on(const struct addr *a, int backlog, uint16_t *port)
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 
+	/* Zeroed whole (not "= { 0 }"), so that the analyzer knows the bytes
+	 * read back through sockaddr_in are defined. */
+	memset(&ss, 0, sizeof(ss));
 	if (fd < 0)
 		die_errno("socket");
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -1272,8 +1275,11 @@ static int run_hold(void)
 			die_errno("epoll_wait");
 		for (int k = 0; k < n; k++) {
 			uint32_t i = evs[k].data.u32;
-			if (i == N) {
+			if (i == N) {  /* registered only when self: afds is there */
 				int a;
+
+				if (afds == NULL)
+					continue;
 				while ((a = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
 					if (accepted >= N)
 						die("hold: more connections than made%s", "");
@@ -1336,6 +1342,12 @@ static int run_hold(void)
 		close_rst(fds[i]);
 	for (uint32_t i = 0; i < accepted; i++)
 		close_rst(afds[i]);
+	close(ep);
+	if (lfd >= 0)
+		close(lfd);
+	free(fds);
+	free(afds);
+	free(done);
 	printf("RESULT {\"mode\":\"hold\",\"conns\":%u,\"setup_secs\":%.3f,\"held_secs\":%.3f,"
 	       "\"closed_by_peer\":%" PRIu64 ",\"connect_retries\":%" PRIu64 "}\n",
 	       connected, setup, held, closed, fails);

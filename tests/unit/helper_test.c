@@ -84,7 +84,7 @@ static int wait_ms(pid_t pid, int ms, int *st)
 
 static uint16_t port_of(int fd, bool peer)
 {
-	struct sockaddr_in sin;
+	struct sockaddr_in sin = { 0 };
 	socklen_t l = sizeof(sin);
 	int r = peer ? getpeername(fd, (struct sockaddr *)&sin, &l)
 	             : getsockname(fd, (struct sockaddr *)&sin, &l);

@@ -801,6 +801,7 @@ static uint16_t local_port(int fd)
 	struct sockaddr_storage a;
 	socklen_t len = sizeof a;
 
+	memset(&a, 0, sizeof a);  /* whole: it is read back as sockaddr_in */
 	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
 	if (a.ss_family == AF_INET)
 		return ntohs(((struct sockaddr_in *)&a)->sin_port);
@@ -812,6 +813,7 @@ static uint16_t peer_port(int fd)
 	struct sockaddr_storage a;
 	socklen_t len = sizeof a;
 
+	memset(&a, 0, sizeof a);  /* whole: it is read back as sockaddr_in */
 	assert_int_equal(getpeername(fd, (struct sockaddr *)&a, &len), 0);
 	if (a.ss_family == AF_INET)
 		return ntohs(((struct sockaddr_in *)&a)->sin_port);
@@ -1027,7 +1029,7 @@ static void test_kernel_ipv6(void **state)
 /* An IPv4 connection made from a dual-stack AF_INET6 socket. */
 static void test_kernel_dualstack_client(void **state)
 {
-	struct inet_diag_msg m;
+	struct inet_diag_msg m = { 0 };  /* defined even past a failed assertion */
 	struct tcp_tuple t;
 	int l, c, s, err = 0;
 
@@ -1094,7 +1096,7 @@ static uint16_t free_port(int family, const char *addr)
 
 static void test_kernel_listener_not_found(void **state)
 {
-	struct inet_diag_msg m;
+	struct inet_diag_msg m = { 0 };  /* defined even past a failed assertion */
 	struct tcp_tuple t;
 	uint32_t uid = UID_SENTINEL;
 	uint16_t other;
@@ -1116,7 +1118,7 @@ static void test_kernel_listener_not_found(void **state)
 
 static void test_kernel_time_wait(void **state)
 {
-	struct inet_diag_msg m;
+	struct inet_diag_msg m = { 0 };  /* defined even past a failed assertion */
 	struct tcp_tuple t;
 	uint32_t uid = UID_SENTINEL;
 	enum nl_result r;
