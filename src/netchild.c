@@ -564,7 +564,8 @@ static int on_helper(struct child *ch)
 static void on_listener(struct child *ch, int lfd)
 {
 	for (int k = 0; k < ACCEPT_BATCH; k++) {
-		struct sockaddr_storage ss;
+		/* Zeroed: accept4 fills it, but the analyzers cannot know. */
+		struct sockaddr_storage ss = { 0 };
 		socklen_t sl = sizeof(ss);
 		int fd = accept4(lfd, (struct sockaddr *)&ss, &sl,
 		                 SOCK_NONBLOCK | SOCK_CLOEXEC);
