@@ -100,7 +100,7 @@ static int keygen(int argc, char **argv)
 	char err[512];
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "+fh", lo, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "fh", lo, NULL)) != -1) {
 		if (ch == 'f')
 			force = true;
 		else if (ch == 'h')
@@ -235,7 +235,7 @@ static int reveal_options(int argc, char **argv, struct reveal_args *a,
 	};
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "+c:h", lo, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'c': a->config = optarg; break;
 		case 'k': a->key = optarg; break;
