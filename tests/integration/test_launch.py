@@ -168,6 +168,23 @@ class LaunchTest(identtest.DaemonTestCase):
                 self.fail('port 113 taken although sockets were passed in: %s' % e)
         self.assertFalse(d.exited())
 
+    def test_several_listen_addresses(self):
+        """-l repeated: every address is served, each answering about the
+        connections of its own address, and nothing else is bound."""
+        d = self.daemon([('127.0.4.10', None), (D6, None), ('127.0.4.11', None)])
+        for (addr, port), user in zip(d.listen, (USER1, USER2, USER1)):
+            c = self.user_conn(user, addr, addr)
+            q = self.querier(addr, port, source=addr)
+            self.assertEqual(q.query(c.local_port, c.remote_port),
+                             userid(c.local_port, c.remote_port, user), d.log())
+        self.assertIn('127.0.4.10:%d' % d.listen[0][1], d.log())
+        self.assertIn('127.0.4.11:%d' % d.listen[2][1], d.log())
+        with socket.socket() as s:
+            try:
+                s.bind(('127.0.4.99', 113))
+            except OSError as e:
+                self.fail('port 113 taken although -l was given: %s' % e)
+
     # ---- SIGTERM and the process tree
 
     def test_sigterm_stops_all_three_processes(self):
