@@ -29,8 +29,11 @@
  * deleted account is seen within a minute. */
 #define NAME_CACHE_SLOTS 256
 #define NAME_CACHE_TTL 60
-/* getpwuid_r's buffer; large enough for any sane passwd line. */
-#define PWBUF_SIZE 4096
+/* getpwuid_r's buffer. An account from LDAP or sssd can carry far more
+ * than a passwd line (long GECOS, many attributes), and ERANGE would make
+ * its owner unanswerable for good; 64 KiB, static (the helper is single-
+ * threaded), holds any entry a name service hands out in practice. */
+#define PWBUF_SIZE (64 * 1024)
 /* Longest home directory kept per cached uid: with 256 slots this bounds
  * the cache to a few hundred kilobytes. A longer one cannot be checked for
  * ~/.noident and counts as "cannot tell" (hidden). */
@@ -56,8 +59,8 @@ static time_t now_s(void)
 /* getpwuid_r into e: 0 found, 1 no such uid, -1 error (e untouched). */
 static int account_lookup(uint32_t uid, struct name_entry *e)
 {
+	static char buf[PWBUF_SIZE];
 	struct passwd pw, *res = NULL;
-	char buf[PWBUF_SIZE];
 	int err = getpwuid_r((uid_t)uid, &pw, buf, sizeof(buf), &res);
 
 	if (err != 0)
@@ -333,8 +336,7 @@ int helper_prepare(const struct config *c, int sock, pid_t child)
 	struct helper *h = &the_helper;
 
 	/* Memory locks do not survive fork: lock this copy of the key again
-	 * (a failure is no reason not to serve: the monitor's copy of the
-	 * same pages stays locked). */
+	 * (a failure is no reason not to serve, but it is logged). */
 	if (h->key != NULL && keyfile_relock(h->key) < 0)
 		log_msg(LOG_LVL_WARN, "cannot lock the token key in memory: %s",
 		        strerror(errno));

@@ -175,6 +175,32 @@ static int create_new(const char *path, char *err, size_t errsz)
 
 /* --force: the old key stays in place, whole, until the new one replaces
  * it in one rename. */
+/* Flushes the directory holding path, so that a rename into it survives
+ * a crash: without it the old key may come back after a power cut, and
+ * tokens would be issued under a key nobody kept. */
+static int sync_parent(const char *path, char *err, size_t errsz)
+{
+	char dir[TOKEN_KEY_PATH_MAX + 1];
+	const char *slash = strrchr(path, '/');
+	size_t n = slash == NULL ? 1 : (slash == path ? 1 : (size_t)(slash - path));
+
+	if (n >= sizeof(dir)) {
+		snprintf(err, errsz, "%s: path too long", path);
+		return -1;
+	}
+	memcpy(dir, slash == NULL ? "." : path, n);
+	dir[n] = '\0';
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) < 0) {
+		snprintf(err, errsz, "%s: %s", dir, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
 static int replace(const char *path, char *err, size_t errsz)
 {
 	char tmp[TOKEN_KEY_PATH_MAX + sizeof(TMP_SUFFIX)];
@@ -199,5 +225,7 @@ static int replace(const char *path, char *err, size_t errsz)
 
 int keyfile_create(const char *path, bool force, char *err, size_t errsz)
 {
-	return force ? replace(path, err, errsz) : create_new(path, err, errsz);
+	if ((force ? replace(path, err, errsz) : create_new(path, err, errsz)) < 0)
+		return -1;
+	return sync_parent(path, err, errsz);
 }

@@ -2,6 +2,7 @@
 #include "listen.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -118,44 +119,92 @@ static int open_one(const struct sockaddr *sa, socklen_t len, int *fdp,
 	return 0;
 }
 
-/* Port 113 on every address: IPv6 dual-stack, or IPv4 alone on a host
- * without IPv6. */
-static int open_default(struct listen_set *ls, char *err, size_t errsz)
+/* The default: port 113 on every address, IPv6 dual-stack, or IPv4 alone
+ * on a host without IPv6. */
+static void default_addr(struct listen_addr *a)
 {
-	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6,
-	                           .sin6_port = htons(DEFAULT_PORT),
-	                           .sin6_addr = IN6ADDR_ANY_INIT };
-	struct sockaddr_in s4 = { .sin_family = AF_INET,
-	                          .sin_port = htons(DEFAULT_PORT),
-	                          .sin_addr.s_addr = htonl(INADDR_ANY) };
 	int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
+	memset(a, 0, sizeof(*a));
 	if (fd >= 0) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&a->addr;
 		close(fd);
-		if (open_one((struct sockaddr *)&s6, sizeof(s6), &ls->fds[0], err, errsz) < 0)
-			return -1;
-	} else if (open_one((struct sockaddr *)&s4, sizeof(s4), &ls->fds[0], err, errsz) < 0) {
-		return -1;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(DEFAULT_PORT);
+		s6->sin6_addr = in6addr_any;
+		a->len = sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&a->addr;
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(DEFAULT_PORT);
+		s4->sin_addr.s_addr = htonl(INADDR_ANY);
+		a->len = sizeof(*s4);
 	}
-	ls->n = 1;
-	return 0;
 }
 
-int listen_open(const struct config *c, struct listen_set *ls, char *err,
-                size_t errsz)
+/* Whether fd is bound to exactly a (family, address, port). */
+static bool bound_to(int fd, const struct listen_addr *a)
 {
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0 ||
+	    ss.ss_family != a->addr.ss_family || len != a->len)
+		return false;
+	if (ss.ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)&ss, *y = (const void *)&a->addr;
+		return x->sin_port == y->sin_port &&
+		       x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	const struct sockaddr_in6 *x = (const void *)&ss, *y = (const void *)&a->addr;
+	return x->sin6_port == y->sin6_port &&
+	       memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
+}
+
+/* The index of old's socket bound to a and not yet taken, or -1. */
+static int reusable(const struct listen_set *old, const bool *taken,
+                    const struct listen_addr *a)
+{
+	for (unsigned j = 0; old && j < old->n; j++)
+		if (!taken[j] && bound_to(old->fds[j], a))
+			return (int)j;
+	return -1;
+}
+
+int listen_open(const struct config *c, const struct listen_set *old,
+                struct listen_set *ls, char *err, size_t errsz)
+{
+	struct listen_addr def;
+	const struct listen_addr *want = c->listen;
+	unsigned n = c->nlisten;
+	bool taken[LISTEN_MAX] = { false }, fresh[LISTEN_MAX] = { false };
+
+	if (n == 0) {
+		default_addr(&def);
+		want = &def;
+		n = 1;
+	}
 	ls->n = 0;
 	ls->activated = false;
-	if (c->nlisten == 0)
-		return open_default(ls, err, errsz);
-	for (unsigned i = 0; i < c->nlisten; i++) {
-		if (open_one((const struct sockaddr *)&c->listen[i].addr,
-		             c->listen[i].len, &ls->fds[i], err, errsz) < 0) {
-			listen_close(ls);
+	for (unsigned i = 0; i < n; i++) {
+		int j = reusable(old, taken, &want[i]);
+		if (j >= 0) {
+			taken[j] = true;
+			ls->fds[i] = old->fds[j];
+		} else if (open_one((const struct sockaddr *)&want[i].addr,
+		                    want[i].len, &ls->fds[i], err, errsz) < 0) {
+			for (unsigned k = 0; k < i; k++)
+				if (fresh[k])
+					close(ls->fds[k]);
 			return -1;
+		} else {
+			fresh[i] = true;
 		}
 		ls->n++;
 	}
+	for (unsigned j = 0; old && j < old->n; j++)
+		if (!taken[j])
+			close(old->fds[j]);
 	return 0;
 }
 

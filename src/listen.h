@@ -12,9 +12,13 @@
 int listen_activated(struct listen_set *ls, char *err, size_t errsz);
 
 /* Binds and listens on the configured addresses (default: port 113 on all
- * addresses, IPv6 and IPv4). Returns 0, or -1 with a message. */
-int listen_open(const struct config *c, struct listen_set *ls, char *err,
-                size_t errsz);
+ * addresses, IPv6 and IPv4) into ls. An address old (or NULL) already
+ * listens on keeps its socket: a reload that keeps an address never has to
+ * bind it again while the running child still holds it. On success old's
+ * other sockets are closed; on failure old is left as it was. Returns 0,
+ * or -1 with a message. */
+int listen_open(const struct config *c, const struct listen_set *old,
+                struct listen_set *ls, char *err, size_t errsz);
 
 void listen_close(struct listen_set *ls);
 

@@ -171,7 +171,9 @@ static void stop_workers(struct monitor *m)
 {
 	if (m->child > 0)
 		kill(m->child, SIGTERM);
-	if (m->kill_at_ms == 0)
+	/* With no pair running (a restart is pending) there is nothing to
+	 * force; a deadline set now would kill the next pair. */
+	if (m->kill_at_ms == 0 && (m->child > 0 || m->helper > 0))
 		m->kill_at_ms = now_ms() + STOP_GRACE_MS;
 }
 
@@ -276,45 +278,6 @@ static bool same_listen(const struct config *a, const struct config *b)
 	return true;
 }
 
-static void reload(struct monitor *m)
-{
-	struct config *next = m->cfg == &m->cfg_store[0] ? &m->cfg_store[1] : &m->cfg_store[0];
-	struct service_user user;
-	struct listen_set ls;
-	uint8_t *key;
-	char err[512];
-
-	if (m->inetd)
-		return;
-	if (config_build(next, m->cli, err, sizeof(err)) < 0 ||
-	    sandbox_resolve_user(next, &user, err, sizeof(err)) < 0 ||
-	    load_key(next, &key, err, sizeof(err)) < 0) {
-		log_msg(LOG_LVL_ERR, "configuration not reloaded: %s", err);
-		return;
-	}
-	if (!m->ls.activated && !same_listen(m->cfg, next)) {
-		listen_close(&m->ls);   /* free the ports before binding anew */
-		if (listen_open(next, &ls, err, sizeof(err)) < 0) {
-			log_msg(LOG_LVL_ERR, "configuration not reloaded: %s", err);
-			if (listen_open(m->cfg, &m->ls, err, sizeof(err)) < 0)
-				log_msg(LOG_LVL_ERR, "cannot reopen the old sockets: %s", err);
-			keyfile_free(key);
-			return;
-		}
-		m->ls = ls;
-	}
-	keyfile_free(m->key);   /* the running helper has its own copy */
-	m->key = key;
-	next->foreground = m->cfg->foreground;  /* the log stays where it is */
-	m->cfg = next;
-	m->user = user;
-	m->streak = 0;
-	log_msg(LOG_LVL_INFO, "configuration reloaded; restarting the workers");
-	stop_workers(m);
-}
-
-/* ---- start-up ---- */
-
 static int raise_fd_limit(const struct config *c, char *err, size_t errsz)
 {
 	struct rlimit rl;
@@ -335,24 +298,63 @@ static int raise_fd_limit(const struct config *c, char *err, size_t errsz)
 	return 0;
 }
 
+static void reload(struct monitor *m)
+{
+	struct config *next = m->cfg == &m->cfg_store[0] ? &m->cfg_store[1] : &m->cfg_store[0];
+	struct service_user user;
+	struct listen_set ls;
+	uint8_t *key;
+	char err[512];
+
+	if (m->inetd)
+		return;
+	if (config_build(next, m->cli, err, sizeof(err)) < 0 ||
+	    sandbox_resolve_user(next, &user, err, sizeof(err)) < 0 ||
+	    raise_fd_limit(next, err, sizeof(err)) < 0 ||
+	    load_key(next, &key, err, sizeof(err)) < 0) {
+		log_msg(LOG_LVL_ERR, "configuration not reloaded: %s", err);
+		return;
+	}
+	if (!m->ls.activated && !same_listen(m->cfg, next)) {
+		if (listen_open(next, &m->ls, &ls, err, sizeof(err)) < 0) {
+			log_msg(LOG_LVL_ERR, "configuration not reloaded: %s", err);
+			keyfile_free(key);
+			return;
+		}
+		m->ls = ls;
+	}
+	keyfile_free(m->key);   /* the running helper has its own copy */
+	m->key = key;
+	next->foreground = m->cfg->foreground;  /* the log stays where it is */
+	m->cfg = next;
+	m->user = user;
+	m->streak = 0;
+	log_msg(LOG_LVL_INFO, "configuration reloaded; restarting the workers");
+	stop_workers(m);
+}
+
+/* ---- start-up ---- */
+
+
 static int daemonize(struct monitor *m)
 {
-	pid_t pid = fork();
-
-	if (pid > 0)
-		keyfile_free(m->key);   /* wiped in the parents that leave */
-	if (pid < 0)
-		return -1;
-	if (pid > 0)
-		_exit(0);
-	setsid();
-	pid = fork();
-	if (pid > 0)
-		keyfile_free(m->key);
-	if (pid < 0)
-		return -1;
-	if (pid > 0)
-		_exit(0);
+	/* Fork, new session, fork again: no controlling terminal, ever. */
+	for (int i = 0; i < 2; i++) {
+		pid_t pid = fork();
+		if (pid < 0)
+			return -1;
+		if (pid > 0) {
+			keyfile_free(m->key);   /* wiped in the parents that leave */
+			_exit(0);
+		}
+		if (i == 0)
+			setsid();
+	}
+	/* Memory locks do not survive fork: lock the key again. Failing
+	 * that (RLIMIT_MEMLOCK), serve all the same, and say so. */
+	if (m->key != NULL && keyfile_relock(m->key) < 0)
+		fprintf(stderr, "privident: cannot lock the token key in memory: %s\n",
+		        strerror(errno));
 	if (chdir("/") < 0)
 		return -1;
 	int fd = open("/dev/null", O_RDWR);
@@ -394,7 +396,7 @@ static int open_sockets(struct monitor *m, char *err, size_t errsz)
 	int r = listen_activated(&m->ls, err, errsz);
 	if (r < 0)
 		return -1;
-	if (r == 0 && listen_open(m->cfg, &m->ls, err, errsz) < 0)
+	if (r == 0 && listen_open(m->cfg, NULL, &m->ls, err, errsz) < 0)
 		return -1;
 	return 0;
 }

@@ -153,6 +153,20 @@ static int drop_identity(const struct service_user *u, int keep, char *err,
 	return 0;
 }
 
+/* Asks the kernel (not libcap-ng's cached copy) what is left: nothing in
+ * any set but keep (-1: nothing at all) in permitted and effective. */
+static int check_caps(int keep, char *err, size_t errsz)
+{
+	capng_get_caps_process();
+	if (keep >= 0)
+		capng_update(CAPNG_DROP, CAPNG_EFFECTIVE | CAPNG_PERMITTED, (unsigned)keep);
+	if (capng_have_capabilities(CAPNG_SELECT_CAPS) != CAPNG_NONE) {
+		snprintf(err, errsz, "capabilities left after dropping them");
+		return -1;
+	}
+	return 0;
+}
+
 static int lock(bool dumpable, char *err, size_t errsz)
 {
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
@@ -171,12 +185,9 @@ int sandbox_enter_child(const struct service_user *u, const struct config *c,
 	struct seccomp_params p = { .debug = c->debug_sandbox,
 	                            .report = child_report_syscall };
 
-	if (enter_empty_root(err, errsz) < 0 || drop_identity(u, -1, err, errsz) < 0)
+	if (enter_empty_root(err, errsz) < 0 || drop_identity(u, -1, err, errsz) < 0 ||
+	    check_caps(-1, err, errsz) < 0)
 		return -1;
-	if (capng_have_capabilities(CAPNG_SELECT_CAPS) != CAPNG_NONE) {
-		snprintf(err, errsz, "capabilities left after dropping them");
-		return -1;
-	}
 	/* The child never starts a process, writes a file or dumps core. */
 	if (setrlimit(RLIMIT_NPROC, &none) < 0 || setrlimit(RLIMIT_FSIZE, &none) < 0 ||
 	    setrlimit(RLIMIT_CORE, &none) < 0)
@@ -205,7 +216,7 @@ int sandbox_enter_helper(const struct service_user *u, const struct config *c,
 			return -1;
 		}
 	}
-	if (drop_identity(u, keep, err, errsz) < 0)
+	if (drop_identity(u, keep, err, errsz) < 0 || check_caps(keep, err, errsz) < 0)
 		return -1;
 	if (setrlimit(RLIMIT_CORE, &none) < 0)
 		return fail(err, errsz, "setrlimit");

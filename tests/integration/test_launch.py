@@ -301,16 +301,22 @@ class LaunchTest(identtest.DaemonTestCase):
                 return got
             time.sleep(0.05)
 
-    def test_sighup_rereads_the_configuration(self):
-        addr = '127.0.4.7'
+    def start_with_config(self, addr, reply):
+        """A daemon whose settings all come from a configuration file
+        (listen on addr, a free port; reply); (daemon, file, port)."""
         port = identtest.free_port(addr)
         fd, path = tempfile.mkstemp(suffix='.conf')
         os.close(fd)
         self.addCleanup(os.unlink, path)
-        self.write_config(path, addr, port, 'fixed:before')
+        self.write_config(path, addr, port, reply)
         d = Daemon([(addr, port)], argv=[PRIVIDENT, '-f', '-c', path])
         self.daemons.append(d)
         d.start()
+        return d, path, port
+
+    def test_sighup_rereads_the_configuration(self):
+        addr = '127.0.4.7'
+        d, path, port = self.start_with_config(addr, 'fixed:before')
         self.assertEqual(self.wait_answer(addr, port, userid(5, 6, 'before'), 0), userid(5, 6, 'before'))
         self.write_config(path, addr, port, 'fixed:after')
         d.proc.send_signal(signal.SIGHUP)
@@ -321,6 +327,40 @@ class LaunchTest(identtest.DaemonTestCase):
         d.proc.send_signal(signal.SIGHUP)
         self.assertIsNotNone(d.wait_log(r'configuration not reloaded: .*:4: '), d.log())
         self.assertEqual(self.wait_answer(addr, port, userid(5, 6, 'after'), 0), userid(5, 6, 'after'), d.log())
+        self.assertFalse(d.exited())
+
+    def test_sighup_changes_the_listen_addresses(self):
+        """A reload that keeps one address and adds another serves both (the
+        kept socket is handed on, not bound again while the old child still
+        holds it); one that drops an address stops serving it; one whose
+        new address cannot be bound leaves the old set in force."""
+        a, b = '127.0.4.12', '127.0.4.13'
+        d, path, port = self.start_with_config(a, 'fixed:one')
+        self.assertEqual(self.wait_answer(a, port, userid(5, 6, 'one'), 0), userid(5, 6, 'one'))
+        self.write_config(path, a, port, 'fixed:two', 'listen = %s:%d\n' % (b, port))
+        d.proc.send_signal(signal.SIGHUP)
+        for addr in (a, b):
+            self.assertEqual(self.wait_answer(addr, port, userid(5, 6, 'two')),
+                             userid(5, 6, 'two'), d.log())
+        self.write_config(path, b, port, 'fixed:three')
+        d.proc.send_signal(signal.SIGHUP)
+        self.assertEqual(self.wait_answer(b, port, userid(5, 6, 'three')),
+                         userid(5, 6, 'three'), d.log())
+        with socket.socket() as s:  # no one listens on a any more
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind((a, port))       # (time-wait of the queries is no obstacle)
+            s.listen(1)
+        # A port someone else holds: not reloaded, b still served as before.
+        with socket.socket() as busy:
+            busy.bind((a, 0))
+            busy.listen(1)
+            self.write_config(path, b, port, 'fixed:four',
+                              'listen = %s:%d\n' % (a, busy.getsockname()[1]))
+            d.proc.send_signal(signal.SIGHUP)
+            self.assertIsNotNone(d.wait_log(r'configuration not reloaded: cannot listen'), d.log())
+        self.assertEqual(self.wait_answer(b, port, userid(5, 6, 'three'), 0),
+                         userid(5, 6, 'three'), d.log())
+        self.assertNotIn('cannot reopen', d.log())
         self.assertFalse(d.exited())
 
     # ---- started as the service user, as the systemd unit does
