@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -142,23 +144,38 @@ static void default_addr(struct listen_addr *a)
 	}
 }
 
+/* The bytes of an Internet socket address that name it: port and address
+ * (sin_port and sin_addr, or sin6_port, sin6_flowinfo and sin6_addr, which
+ * lie next to each other). Length 0 for another family. */
+static size_t key_of(const struct sockaddr_storage *ss, const uint8_t **key)
+{
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)ss;
+		*key = (const uint8_t *)&s4->sin_port;
+		return offsetof(struct sockaddr_in, sin_addr) + sizeof(s4->sin_addr) -
+		       offsetof(struct sockaddr_in, sin_port);
+	}
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)ss;
+		*key = (const uint8_t *)&s6->sin6_port;
+		return offsetof(struct sockaddr_in6, sin6_addr) + sizeof(s6->sin6_addr) -
+		       offsetof(struct sockaddr_in6, sin6_port);
+	}
+	return 0;
+}
+
 /* Whether fd is bound to exactly a (family, address, port). */
 static bool bound_to(int fd, const struct listen_addr *a)
 {
-	struct sockaddr_storage ss;
+	struct sockaddr_storage ss = { 0 };
 	socklen_t len = sizeof(ss);
+	const uint8_t *x = NULL, *y = NULL;
 
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0 ||
-	    ss.ss_family != a->addr.ss_family || len != a->len)
+	    ss.ss_family != a->addr.ss_family)
 		return false;
-	if (ss.ss_family == AF_INET) {
-		const struct sockaddr_in *x = (const void *)&ss, *y = (const void *)&a->addr;
-		return x->sin_port == y->sin_port &&
-		       x->sin_addr.s_addr == y->sin_addr.s_addr;
-	}
-	const struct sockaddr_in6 *x = (const void *)&ss, *y = (const void *)&a->addr;
-	return x->sin6_port == y->sin6_port &&
-	       memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
+	size_t n = key_of(&ss, &x);
+	return n > 0 && n == key_of(&a->addr, &y) && memcmp(x, y, n) == 0;
 }
 
 /* The index of old's socket bound to a and not yet taken, or -1. */
