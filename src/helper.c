@@ -161,26 +161,6 @@ static int home_file(uint32_t uid, const char *name)
 	return r;
 }
 
-/* The descriptor must be a TCP socket of the Internet families: anything
- * else means the child is not the child we started. */
-static int is_tcp_socket(int fd)
-{
-	int v;
-	socklen_t l = sizeof(v);
-
-	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &l) < 0 ||
-	    (v != AF_INET && v != AF_INET6))
-		return 0;
-	l = sizeof(v);
-	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &l) < 0 || v != SOCK_STREAM)
-		return 0;
-	l = sizeof(v);
-	if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &v, &l) < 0 ||
-	    v != IPPROTO_TCP)
-		return 0;
-	return 1;
-}
-
 struct helper {
 	const struct config *cfg;
 	int sock, nlfd;
@@ -220,7 +200,7 @@ static int answer(struct helper *h, const struct ipc_query *q, int fd)
 	/* A connection reset since the child passed it has no addresses any
 	 * more: that is an UNKNOWN-ERROR for a client that is gone anyway. */
 	memset(&t, 0, sizeof(t));
-	int have = tuple_from_socket(fd, q->server_port, q->client_port, &t) == 0;
+	int have = tuple_of_tcp_socket(fd, q->server_port, q->client_port, &t) == 0;
 	close(fd);
 	if (have && h->cfg->mode != MODE_FIXED)
 		r = nl_lookup(h->nlfd, &t, &uid);
@@ -293,7 +273,7 @@ static int dispatch(struct helper *h, const unsigned char *buf, size_t n, int fd
 	if (n >= sizeof(type))
 		memcpy(&type, buf, sizeof(type));
 	if (type == IPC_QUERY && fd >= 0 && ipc_decode_query(buf, n, &q) == 0) {
-		if (!is_tcp_socket(fd)) {
+		if (!tuple_is_tcp(fd)) {
 			close(fd);
 			child_violation(h, "a descriptor that is not a TCP socket");
 			return 0;

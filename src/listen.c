@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "tuple.h"
 
 /* sd_listen_fds(3): passed sockets start at descriptor 3. */
 #define SD_LISTEN_FDS_START 3
@@ -37,17 +38,9 @@ static int is_tcp(int fd, int want_listening)
 	int v;
 	socklen_t l = sizeof(v);
 
-	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &l) < 0 || v != SOCK_STREAM)
-		return 0;
-	l = sizeof(v);
-	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &l) < 0 ||
-	    (v != AF_INET && v != AF_INET6))
-		return 0;
-	l = sizeof(v);
-	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &l) < 0 ||
-	    v != want_listening)
-		return 0;
-	return 1;
+	return tuple_is_tcp(fd) &&
+	       getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &l) == 0 &&
+	       v == want_listening;
 }
 
 static int parse_uint(const char *s, unsigned long *out)

@@ -23,6 +23,7 @@
 #include "config.h"
 #include "keyfile.h"
 #include "token.h"
+#include "tuple.h"
 
 /* Exit statuses: a match, none, and a usage or key error (as privident). */
 #define EXIT_MATCH 0
@@ -196,23 +197,31 @@ static void print_matches(const struct reveal *r)
 
 /* ---- reveal: the arguments ---- */
 
-/* A numeric address; a v4-mapped IPv6 address counts as the IPv4 one, as
- * the daemon sees it. */
+/* A numeric address, normalised by the daemon's own code (tuple.c), so that
+ * a v4-mapped IPv6 address counts as the IPv4 one exactly as the helper
+ * sees it. */
 static bool parse_peer(const char *s, struct reveal *r)
 {
-	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+	const struct sockaddr *sa = (const struct sockaddr *)&ss;
+	socklen_t len;
+	struct tcp_tuple t;
 
-	if (inet_pton(AF_INET, s, r->peer) == 1) {
-		r->family = AF_INET;
-		return true;
-	}
-	if (inet_pton(AF_INET6, s, r->peer) != 1)
+	if (inet_pton(AF_INET, s, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		len = sizeof(*s4);
+	} else if (inet_pton(AF_INET6, s, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		len = sizeof(*s6);
+	} else {
 		return false;
-	r->family = AF_INET6;
-	if (memcmp(r->peer, mapped, sizeof(mapped)) == 0) {
-		memmove(r->peer, r->peer + 12, 4);
-		r->family = AF_INET;
 	}
+	if (tuple_from_addrs(sa, len, sa, len, 1, 1, &t) < 0)
+		return false;
+	r->family = t.family;
+	memcpy(r->peer, t.remote, sizeof(r->peer));
 	return true;
 }
 

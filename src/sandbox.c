@@ -205,17 +205,10 @@ int sandbox_enter_helper(const struct service_user *u, const struct config *c,
 	struct seccomp_params p = { .child = child, .debug = c->debug_sandbox,
 	                            .report = helper_report_syscall };
 	/* noident and opt-in look into homes that may be mode 0700: the one
-	 * capability that needs, and only then (DESIGN §2). */
+	 * capability that needs, and only then (DESIGN §2). Started
+	 * unprivileged, sandbox_resolve_user made sure it is there to keep. */
 	int keep = config_reads_home(c) ? CAP_DAC_READ_SEARCH : -1;
 
-	if (keep >= 0 && !u->switch_user) {
-		capng_get_caps_process();
-		if (!capng_have_capability(CAPNG_PERMITTED, (unsigned)keep)) {
-			snprintf(err, errsz, "noident and opt-in need CAP_DAC_READ_SEARCH "
-			         "to read homes: start as root, or grant it");
-			return -1;
-		}
-	}
 	if (drop_identity(u, keep, err, errsz) < 0 || check_caps(keep, err, errsz) < 0)
 		return -1;
 	if (setrlimit(RLIMIT_CORE, &none) < 0)

@@ -97,32 +97,39 @@ int tuple_from_addrs(const struct sockaddr *local, socklen_t local_len,
 	return 0;
 }
 
-/* The descriptor comes from the network child, which may be compromised
- * (DESIGN §2): only a TCP stream socket has an ident-able connection; a
- * connected UDP socket would let the child choose the "querier". */
-static int is_tcp_stream(int fd)
+int tuple_is_tcp(int fd)
 {
-	int type = 0, proto = 0;
-	socklen_t len = sizeof type;
+	static const int want[][2] = {
+		{ SO_TYPE, SOCK_STREAM }, { SO_PROTOCOL, IPPROTO_TCP },
+	};
+	int v = 0;
+	socklen_t len = sizeof v;
 
-	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 ||
-	    len != sizeof type || type != SOCK_STREAM)
+	if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &len) < 0 ||
+	    len != sizeof v || (v != AF_INET && v != AF_INET6))
 		return 0;
-	len = sizeof proto;
-	if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) < 0 ||
-	    len != sizeof proto || proto != IPPROTO_TCP)
-		return 0;
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+		len = sizeof v;
+		if (getsockopt(fd, SOL_SOCKET, want[i][0], &v, &len) < 0 ||
+		    len != sizeof v || v != want[i][1])
+			return 0;
+	}
 	return 1;
 }
 
 int tuple_from_socket(int fd, uint16_t server_port, uint16_t client_port,
                       struct tcp_tuple *t)
 {
+	return tuple_is_tcp(fd) ? tuple_of_tcp_socket(fd, server_port, client_port, t)
+	                        : -1;
+}
+
+int tuple_of_tcp_socket(int fd, uint16_t server_port, uint16_t client_port,
+                        struct tcp_tuple *t)
+{
 	struct sockaddr_storage local, peer;
 	socklen_t local_len = sizeof local, peer_len = sizeof peer;
 
-	if (fd < 0 || !is_tcp_stream(fd))
-		return -1;
 	memset(&local, 0, sizeof local);
 	memset(&peer, 0, sizeof peer);
 	if (getsockname(fd, (struct sockaddr *)&local, &local_len) < 0 ||

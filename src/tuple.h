@@ -24,8 +24,20 @@ int tuple_from_addrs(const struct sockaddr *local, socklen_t local_len,
                      uint16_t server_port, uint16_t client_port,
                      struct tcp_tuple *t);
 
-/* The same, reading the addresses from the connected socket fd. */
+/* Whether fd is a TCP socket of the Internet families. A descriptor from
+ * the network child, which may be compromised (DESIGN §2), must be: only a
+ * TCP stream has an ident-able connection, and a connected UDP socket
+ * would let the child choose the "querier". */
+int tuple_is_tcp(int fd);
+
+/* The same as tuple_from_addrs, reading the addresses from the connected
+ * socket fd; -1 also when fd is not tuple_is_tcp. */
 int tuple_from_socket(int fd, uint16_t server_port, uint16_t client_port,
                       struct tcp_tuple *t);
+
+/* The same for an fd already checked with tuple_is_tcp (the helper checks
+ * once per query, then reads). */
+int tuple_of_tcp_socket(int fd, uint16_t server_port, uint16_t client_port,
+                        struct tcp_tuple *t);
 
 #endif
