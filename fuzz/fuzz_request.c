@@ -5,7 +5,7 @@
  * The body is fed three times: whole, in chunks of those lengths (cycled),
  * and one byte at a time. All three must give the same events (query, bad
  * port, invalid) at the same offsets and leave the parser in the same
- * state: input split anyhow parses exactly as if it came whole (DESIGN §1).
+ * state: input split anyhow parses exactly as if it came whole (doc/design.md §1).
  * The events must also be those of a plain reference parser of whole
  * lines, written here independently of the state machine. */
 #include <stdbool.h>

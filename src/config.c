@@ -905,7 +905,7 @@ static int validate_hide_uid(const struct config *c, char *err, size_t errsz)
 	return 0;
 }
 
-/* The combinations of DESIGN §3's rules that cannot mean anything. The
+/* The combinations of doc/design.md §5's rules that cannot mean anything. The
  * token options without reply = token are allowed: privident-token
  * reveal reads them from the same file, also after a switch away from
  * tokens. */

@@ -51,7 +51,7 @@ struct config {
 	unsigned nlisten;          /* 0: the default, port 113 on all addresses */
 	enum config_source listen_src;
 	bool debug_sandbox;        /* trap and name a forbidden syscall */
-	/* Privacy (DESIGN §3). */
+	/* Privacy (doc/design.md §5). */
 	char token_key[TOKEN_KEY_PATH_MAX + 1]; /* the key file */
 	unsigned token_period;     /* seconds; 0: never rotates */
 	unsigned token_length;     /* base32 characters */

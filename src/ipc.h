@@ -1,7 +1,7 @@
 /* Messages between the network child and the lookup helper, over a
  * SOCK_SEQPACKET socketpair. Every message is a fixed-size typed struct;
  * the receiver checks the exact length, the type, and every field's range
- * (DESIGN §2). The decoders are pure, so they are unit tested and fuzzed. */
+ * (doc/design.md §2). The decoders are pure, so they are unit tested and fuzzed. */
 #ifndef PRIVIDENT_IPC_H
 #define PRIVIDENT_IPC_H
 

@@ -30,7 +30,7 @@
  * and 10,000 idle connections must fit in a few megabytes. */
 #define CONN_INBUF 64
 
-/* Defaults and ranges of the tunables (DESIGN §1, issue 2). */
+/* Defaults and ranges of the tunables (doc/design.md §1, §7). */
 #define DEFAULT_TIMEOUT 60        /* RFC 1413 suggests 60-180 s */
 #define TIMEOUT_MIN 1
 #define TIMEOUT_MAX 3600

@@ -256,7 +256,7 @@ static void reap(struct monitor *m)
 /* ---- configuration reload ---- */
 
 /* The token key, read as root when the reply mode needs it. Only the
- * monitor and the helper hold it (DESIGN §2). */
+ * monitor and the helper hold it (doc/design.md §2). */
 static int load_key(const struct config *c, uint8_t **key, char *err,
                     size_t errsz)
 {

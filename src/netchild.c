@@ -434,7 +434,7 @@ static void touch(struct child *ch, struct conn *c)
 	list_push(ch, &ch->idle, i, IDLE);
 }
 
-/* INVALID-PORT, or UNKNOWN-ERROR with mask-errors (DESIGN §3, rule 5:
+/* INVALID-PORT, or UNKNOWN-ERROR with mask-errors (doc/design.md §5, rule 5:
  * every error). */
 static enum reply_error port_error(const struct child *ch)
 {

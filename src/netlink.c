@@ -1,4 +1,4 @@
-/* Socket ownership through NETLINK_SOCK_DIAG (DESIGN §2): an exact lookup of
+/* Socket ownership through NETLINK_SOCK_DIAG (doc/design.md §2): an exact lookup of
  * one TCP 4-tuple with SOCK_DIAG_BY_FAMILY and inet_diag_req_v2, never a
  * dump, so the cost does not grow with the number of sockets on the host.
  * The reply is checked field by field against the request.
@@ -37,7 +37,7 @@
 /* How long nl_lookup waits for the kernel. The kernel answers an exact
  * lookup while still inside our sendto, in microseconds; a silent kernel is
  * a bug, and one second bounds how long it can stall the helper (and so the
- * clients waiting on it) well inside the 30 s a client waits (DESIGN §1). */
+ * clients waiting on it) well inside the 30 s a client waits (doc/design.md §1). */
 #define NL_RECV_TIMEOUT_SEC 1
 
 /* Replies to older requests (ones whose receive timed out) skipped before

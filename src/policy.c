@@ -7,7 +7,7 @@
 
 #include "token.h"
 
-/* The per-user files of DESIGN §3, rule 3. */
+/* The per-user files of doc/design.md §5, rule 3. */
 #define NOIDENT_FILE ".noident"
 #define IDENT_FILE ".ident"
 

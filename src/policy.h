@@ -1,4 +1,4 @@
-/* Reply policy (DESIGN §3): turns a lookup result into a reply. Pure: the
+/* Reply policy (doc/design.md §5): turns a lookup result into a reply. Pure: the
  * name service and the per-user files are reached through callbacks, and
  * the time and the token key come in as arguments, so every rule is unit
  * tested. */

@@ -1,4 +1,4 @@
-/* privident-token: the administrator's side of reply = token (DESIGN §4).
+/* privident-token: the administrator's side of reply = token (doc/design.md §8).
  *
  *   keygen [--force] FILE      write a new random key, mode 0600
  *   reveal [options] TOKEN     which account did this token stand for?

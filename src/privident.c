@@ -6,7 +6,7 @@
 #include "config.h"
 #include "roles.h"
 
-/* Exit status for a bad option or configuration (DESIGN §4). */
+/* Exit status for a bad option or configuration (doc/design.md §8). */
 #define EXIT_USAGE 2
 
 int main(int argc, char **argv)

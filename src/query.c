@@ -445,7 +445,7 @@ static int check_reply(const struct options *o, const char *line, size_t len,
 	return 0;
 }
 
-/* What a server closing without a reply means (RFC 1413, DESIGN §1). */
+/* What a server closing without a reply means (RFC 1413, doc/design.md §1). */
 static void unknown_error(const struct options *o, struct ident_reply *r)
 {
 	memset(r, 0, sizeof *r);

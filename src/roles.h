@@ -1,4 +1,4 @@
-/* The three roles' entry points (DESIGN §2). */
+/* The three roles' entry points (doc/design.md §2). */
 #ifndef PRIVIDENT_ROLES_H
 #define PRIVIDENT_ROLES_H
 

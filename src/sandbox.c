@@ -1,4 +1,4 @@
-/* Worker sandboxes (DESIGN §2). The order matters: what needs privilege
+/* Worker sandboxes (doc/design.md §2). The order matters: what needs privilege
  * (the empty root, the identity switch) comes first, then the limits that
  * make it irreversible, and the seccomp filter last. */
 #include "sandbox.h"
@@ -205,7 +205,7 @@ int sandbox_enter_helper(const struct service_user *u, const struct config *c,
 	struct seccomp_params p = { .child = child, .debug = c->debug_sandbox,
 	                            .report = helper_report_syscall };
 	/* noident and opt-in look into homes that may be mode 0700: the one
-	 * capability that needs, and only then (DESIGN §2). Started
+	 * capability that needs, and only then (doc/design.md §2). Started
 	 * unprivileged, sandbox_resolve_user made sure it is there to keep. */
 	int keep = config_reads_home(c) ? CAP_DAC_READ_SEARCH : -1;
 

@@ -1,4 +1,4 @@
-/* Locking the workers down (DESIGN §2): the service user, no capabilities,
+/* Locking the workers down (doc/design.md §2): the service user, no capabilities,
  * no_new_privs, an empty root for the child, and each worker's seccomp
  * allowlist from policy/. */
 #ifndef PRIVIDENT_SANDBOX_H

@@ -1,5 +1,5 @@
 /* The seccomp allowlists, generated from the policy/ files at build time, and
- * the code that loads them (DESIGN §2). */
+ * the code that loads them (doc/design.md §2). */
 #ifndef PRIVIDENT_SECCOMP_POLICY_H
 #define PRIVIDENT_SECCOMP_POLICY_H
 

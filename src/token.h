@@ -1,4 +1,4 @@
-/* Pseudonymous tokens (DESIGN §3, reply mode "token"). Pure: the period
+/* Pseudonymous tokens (doc/design.md §5, reply mode "token"). Pure: the period
  * number, the keyed hash, the base32 text, and the parsers for durations and
  * times that the daemon and privident-token share. No I/O, no clock: the
  * caller passes the time in. */

@@ -1,4 +1,4 @@
-/* The 4-tuple of the connection a query asks about (DESIGN §1, §2): both
+/* The 4-tuple of the connection a query asks about (doc/design.md §1, §4): both
  * addresses come from the query connection, never from the query text. */
 #include "tuple.h"
 

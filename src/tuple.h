@@ -14,7 +14,7 @@ struct tcp_tuple {
 };
 
 /* Builds the tuple of the connection a query asks about: both addresses from
- * the query connection itself (DESIGN §1: a host may only ask about
+ * the query connection itself (doc/design.md §1: a host may only ask about
  * connections between itself and us), the ports from the query. v4-mapped
  * IPv6 addresses (dual-stack listener) become AF_INET. Pure: takes the
  * results of getsockname/getpeername. Returns 0, or -1 if the addresses are
@@ -25,7 +25,7 @@ int tuple_from_addrs(const struct sockaddr *local, socklen_t local_len,
                      struct tcp_tuple *t);
 
 /* Whether fd is a TCP socket of the Internet families. A descriptor from
- * the network child, which may be compromised (DESIGN §2), must be: only a
+ * the network child, which may be compromised (doc/design.md §2), must be: only a
  * TCP stream has an ident-able connection, and a connected UDP socket
  * would let the child choose the "querier". */
 int tuple_is_tcp(int fd);

@@ -1,5 +1,5 @@
 /* identload: a load generator for ident servers (RFC 1413), privident's
- * benchmark tool (DESIGN §6). It prints figures; it is not a test.
+ * benchmark tool (doc/design.md §9). It prints figures; it is not a test.
  *
  *   identload query -s ADDR:PORT --pair SP,CP[,EXPECT] ... [options]
  *       C connections, Q queries on each (one at a time, or D pipelined),

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Floods (issue 5): thousands of idle connections from one address and
+"""Floods: thousands of idle connections from one address and
 slow-drip clients from others do not stop another address being answered
 promptly; the per-host limit and the idle time-out are what hold.
 

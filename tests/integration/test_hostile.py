@@ -1,11 +1,11 @@
 #!/usr/bin/python3
-"""Hostile input at the daemon (issue 5): over-long lines, NULs, random
+"""Hostile input at the daemon: over-long lines, NULs, random
 binary, partial lines dripped slowly, thousands of pipelined queries,
 numbers that overflow 16, 32 and 64 bits, non-ASCII digits, other protocols
 (HTTP, TLS, SSH, ...), connections reset or half-closed behind their
 queries.
 
-Every reply is checked against a model of the request grammar of DESIGN §1
+Every reply is checked against a model of the request grammar of doc/design.md §1
 (a port is 1 to 5 ASCII digits, white space is space or tab, a line ends in
 LF or CR LF and is at most LINE_MAX bytes; a well-formed line with a port
 out of 1..65535 gets INVALID-PORT echoing the ports and the connection
@@ -64,7 +64,7 @@ MAX_GAP = 1.5
 
 
 # --------------------------------------------------------------------------
-# The model of DESIGN §1
+# The model of doc/design.md §1
 
 
 _QUERY = re.compile(rb'[ \t]*([0-9]{1,5})[ \t]*,[ \t]*([0-9]{1,5})[ \t]*\r?\n')

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Privacy modes (DESIGN §3, issue 4) against the real daemon, with its real
+"""Privacy modes (doc/design.md §5) against the real daemon, with its real
 sandbox and seccomp filters: pseudonymous tokens and privident-token, the
 key file checks, reply = hidden, ~/.noident and ~/.ident (also in 0700
 homes, also planted as symbolic links), hide-uid, mask-errors, and the

@@ -376,7 +376,7 @@ static void test_reply_invalid(void **state)
 	    "reply: 'tokens' is not user, uid, token, hidden or fixed:NAME");
 }
 
-/* --- privacy (DESIGN §3) ------------------------------------------------ */
+/* --- privacy (doc/design.md §5) ------------------------------------------------ */
 
 static void test_privacy_defaults(void **state)
 {

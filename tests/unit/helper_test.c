@@ -1,4 +1,4 @@
-/* The lookup helper against a lying network child (DESIGN §2): the real
+/* The lookup helper against a lying network child (doc/design.md §2): the real
  * helper code (src/helper.c), under its real seccomp filter, in a forked
  * process on a SOCK_SEQPACKET socketpair. The test plays the child: every
  * malformed message must stop the "child" (a sleeping process of the test)

@@ -1,4 +1,4 @@
-/* Reply policy: each rule in DESIGN §3's order, with a fake name service
+/* Reply policy: each rule in doc/design.md §5's order, with a fake name service
  * and fake home directories. */
 #include <stdarg.h>
 #include <stddef.h>

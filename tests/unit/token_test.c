@@ -1,5 +1,5 @@
 /* Tokens: known-answer vectors for the message, the hash and base32, the
- * properties DESIGN §3 promises, and the duration and time parsers.
+ * properties doc/design.md §5 promises, and the duration and time parsers.
  *
  * The vectors were computed independently of this code, in Python 3:
  *
@@ -151,7 +151,7 @@ static void token_bad_arguments(void **st)
 	assert_int_equal(token_make(key, 1, AF_UNIX, v4, 0, 16, tok), -1);
 }
 
-/* DESIGN §3: the same to one server for one period; unrelated to another
+/* doc/design.md §5: the same to one server for one period; unrelated to another
  * server, in another period, or under another key. */
 static void token_properties(void **st)
 {
