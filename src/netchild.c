@@ -304,8 +304,6 @@ static char *outbuf_of(struct child *ch, const struct conn *c)
 	return ch->outbuf + (size_t)conn_index(ch, c) * REPLY_MAX;
 }
 
-static void process(struct child *ch, struct conn *c);
-
 /* Writes as much of the pending output as the socket takes. Returns 1 when
  * all is written, 0 when waiting for EPOLLOUT, -1 when the connection was
  * closed. */
@@ -343,8 +341,10 @@ static int write_reply(struct child *ch, struct conn *c, const char *line,
 	return flush_out(ch, c);
 }
 
-/* After a reply is out: close if that was the last one allowed, else go on
- * with the input already buffered. */
+/* After a reply is out: close if that was the last one allowed, else back
+ * to reading. Only the state changes: the caller's loop (process) goes on
+ * with the input already buffered, so a run of lines answered without the
+ * helper costs loop turns, not stack (doc/design.md §7). */
 static void reply_done(struct child *ch, struct conn *c)
 {
 	c->queries++;
@@ -357,7 +357,6 @@ static void reply_done(struct child *ch, struct conn *c)
 		return;
 	}
 	c->state = C_READING;
-	process(ch, c);
 }
 
 static void send_line(struct child *ch, struct conn *c, const char *line,
@@ -401,7 +400,10 @@ static void ask_helper(struct child *ch, struct conn *c)
 		return;
 	}
 	if (errno != EAGAIN && ch->sendq.head == NIL) {
-		stop_requested = 1;   /* the helper is gone */
+		/* The helper is gone: the child stops, and this query can never
+		 * be answered. */
+		stop_requested = 1;
+		conn_close(ch, c);
 		return;
 	}
 	c->state = C_QUEUED;
@@ -460,9 +462,9 @@ static void invalid(struct child *ch, struct conn *c)
 		conn_finish(ch, c);
 }
 
-/* Feeds buffered input to the parser until a line completes. Returns 1 if
- * the connection left the reading state (or was closed). */
-static int parse_buffered(struct child *ch, struct conn *c)
+/* Feeds buffered input to the parser until a line completes, and acts on
+ * that line; or until the buffer is used up. */
+static void parse_buffered(struct child *ch, struct conn *c)
 {
 	while (c->in_off < c->in_len) {
 		size_t used;
@@ -473,25 +475,27 @@ static int parse_buffered(struct child *ch, struct conn *c)
 			continue;
 		if (st == REQ_INVALID) {
 			invalid(ch, c);
-			return 1;
+			return;
 		}
 		touch(ch, c);
 		if (st == REQ_QUERY)
 			ask_helper(ch, c);
 		else
 			bad_port(ch, c);
-		return 1;
+		return;
 	}
-	return 0;
 }
 
-/* Reads and parses until a query is out, the input runs dry, or the
- * connection ends. Edge-triggered: we read until EAGAIN. */
+/* Reads and parses until a query is out, a reply waits for room, the input
+ * runs dry, or the connection ends: one line per turn, whether the helper
+ * or the child itself answers it. Edge-triggered: we read until EAGAIN. */
 static void process(struct child *ch, struct conn *c)
 {
 	while (c->state == C_READING) {
-		if (parse_buffered(ch, c))
-			return;
+		if (c->in_off < c->in_len) {
+			parse_buffered(ch, c);
+			continue;
+		}
 		ssize_t n = read(c->fd, c->in, sizeof(c->in));
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -513,14 +517,12 @@ static void on_conn(struct child *ch, uint32_t i, uint32_t events)
 	if (c->state == C_FREE)
 		return;
 	if (c->state == C_WRITING && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
-		if (flush_out(ch, c) == 1) {
-			c->state = C_WAITING;   /* not reading: reply_done decides */
-			reply_done(ch, c);
-		}
-		return;
+		if (flush_out(ch, c) != 1)
+			return;
+		c->state = C_WAITING;   /* not reading: reply_done decides */
+		reply_done(ch, c);
 	}
-	if (c->state == C_READING)
-		process(ch, c);
+	process(ch, c);
 }
 
 /* ---- replies from the helper ---- */
@@ -536,6 +538,7 @@ static void on_reply(struct child *ch, const struct ipc_reply *r)
 	if (c->state != C_WAITING || c->gen != r->gen)
 		return;
 	send_line(ch, c, r->line, (int)r->len);
+	process(ch, c);
 }
 
 /* Returns -1 when the helper is gone or misbehaves: the child then exits

@@ -520,6 +520,29 @@ def alive(pid):
     return st is not None and st[0] != 'Z'
 
 
+def workers(daemon, exclude=(), timeout=3.0):
+    """(network child, lookup helper) pids of a running daemon: the pair of
+    the monitor's children that is running and fully sandboxed, none of
+    them in exclude; the network child is the one whose root is not /.
+    Raises AssertionError when no such pair shows up within timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        kids = [p for p in children(daemon.pid) if alive(p) and p not in exclude]
+        try:
+            if len(kids) == 2 and all(proc_status(p).get('Seccomp') == '2' for p in kids):
+                roots = {p: os.readlink('/proc/%d/root' % p) for p in kids}
+                child = [p for p in kids if roots[p] != '/']
+                helper = [p for p in kids if roots[p] == '/']
+                if len(child) == 1 and len(helper) == 1:
+                    return child[0], helper[0]
+        except OSError:
+            pass            # one of them went away meanwhile
+        if time.monotonic() >= deadline:
+            raise AssertionError('no sandboxed worker pair (children %r):\n%s'
+                                 % (kids, daemon.log()))
+        time.sleep(0.02)
+
+
 def proc_status(pid):
     fields = {}
     with open('/proc/%d/status' % pid) as f:

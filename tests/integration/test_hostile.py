@@ -56,6 +56,12 @@ BATCH = 25
 # Bound on one batch of conversations.
 RUN_DEADLINE = 20.0
 
+# src/limits.h MAX_QUERIES_MAX: the largest --max-queries.
+MAX_QUERIES_MAX = 100000
+# Lines the network child answers itself, pipelined on one connection: the
+# child once nested a call per such line and crashed after about 11,000.
+PIPELINED_LOCAL = 40000
+
 # Sentinel: a probe every PERIOD s; each must be answered within PROMPT s,
 # and no stretch of more than MAX_GAP s may pass without an answer.
 PERIOD = 0.05
@@ -373,7 +379,10 @@ class HostileTest(identtest.DaemonTestCase):
         if rest:
             out.append(head + 'a partial line: %r' % rest[:100])
         if lines != c.want:
-            out.append(head + 'replies %r, owed %r' % (lines[:6], c.want[:6]))
+            k = next((i for i, (a, b) in enumerate(zip(lines, c.want)) if a != b),
+                     min(len(lines), len(c.want)))
+            out.append(head + '%d replies, %d owed; from reply %d: %r, owed %r'
+                       % (len(lines), len(c.want), k, lines[k:k + 4], c.want[k:k + 4]))
         if (c.ended is not None) != c.closes:
             out.append(head + ('closed' if c.ended is not None else 'still open')
                        + ' (owed: %s)' % ('close' if c.closes else 'stay open'))
@@ -702,6 +711,31 @@ class HostileTest(identtest.DaemonTestCase):
         self.assertEqual((len(many.want), many.closes), (32, True))
         with self.watch():
             self.run_convs([many])
+
+    def test_pipelined_local_answers_at_the_largest_max_queries(self):
+        """Tens of thousands of pipelined lines the network child answers
+        itself (INVALID-PORT), at the largest --max-queries: every one is
+        answered, in order, the connection stays open and the network child
+        is the same process afterwards. Also a mix with real queries, whose
+        replies come back from the helper in between."""
+        self.start('--max-queries', str(MAX_QUERIES_MAX))
+        child, _ = identtest.workers(self.d)
+        sp, cp = self.c.local_port, self.c.remote_port
+        local = self.conv('%d x 0,0' % PIPELINED_LOCAL, b'0,0\r\n' * PIPELINED_LOCAL)
+        self.assertEqual((len(local.want), local.closes), (PIPELINED_LOCAL, False))
+
+        def line(i):
+            if i % 1000 == 999:
+                return b'%d , %d\r\n' % (sp, cp)
+            return b'0,0\n' if i % 2 else b'65536 , 1\r\n'
+
+        mixed = self.conv('%d mixed' % PIPELINED_LOCAL,
+                          b''.join(line(i) for i in range(PIPELINED_LOCAL)), hostile=False)
+        self.assertEqual(mixed.want.count(userid(sp, cp, USER1)), PIPELINED_LOCAL // 1000)
+        with self.watch():
+            self.run_convs([local, mixed])
+        self.assertEqual(identtest.workers(self.d)[0], child,
+                         'the network child was replaced:\n' + self.d.log()[-3000:])
 
 
 class _Watch:
