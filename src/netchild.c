@@ -48,6 +48,14 @@ enum conn_state {
 };
 
 struct link { uint32_t prev, next; };
+
+/* The other end of a client connection, worked out once when it is
+ * accepted: what the log names and what the limits count. */
+struct peer {
+	uint16_t family;
+	uint8_t addr[16];
+	uint8_t host[HOST_KEY_LEN];
+};
 struct list { uint32_t head, tail; };
 
 struct conn {
@@ -63,9 +71,7 @@ struct conn {
 	struct link sendq;      /* waiting for the helper socket */
 	struct req_parser parser;
 	struct req_query q;
-	uint16_t family;
-	uint8_t host[HOST_KEY_LEN];
-	uint8_t addr[16];
+	struct peer peer;
 	uint8_t in[CONN_INBUF];
 };
 
@@ -164,7 +170,7 @@ static void event_flush(struct child *ch, uint32_t kind)
 	r->sent = r->suppressed = 0;
 }
 
-static void event(struct child *ch, const struct conn *c, uint32_t kind,
+static void event(struct child *ch, const struct peer *p, uint32_t kind,
                   const struct req_query *q)
 {
 	struct event_rate *r = &ch->rate[kind];
@@ -175,8 +181,8 @@ static void event(struct child *ch, const struct conn *c, uint32_t kind,
 	e->type = IPC_EVENT;
 	e->kind = kind;
 	e->count = 1;
-	e->family = c->family;
-	memcpy(e->addr, c->addr, sizeof(e->addr));
+	e->family = p->family;
+	memcpy(e->addr, p->addr, sizeof(e->addr));
 	if (q) {
 		e->ports[0] = q->server_port;
 		e->ports[1] = q->client_port;
@@ -214,7 +220,7 @@ static void conn_close(struct child *ch, struct conn *c)
 		list_remove(ch, &ch->sendq, i, SENDQ);
 	list_remove(ch, &ch->idle, i, IDLE);
 	if (!ch->inetd)
-		hosts_del(&ch->hosts, c->host);
+		hosts_del(&ch->hosts, c->peer.host);
 	c->fd = -1;
 	c->state = C_FREE;
 	c->gen++;
@@ -223,21 +229,20 @@ static void conn_close(struct child *ch, struct conn *c)
 	ch->used--;
 }
 
-static void addr_of(const struct sockaddr_storage *ss, struct conn *c)
+static void peer_of(const struct sockaddr_storage *ss, struct peer *p)
 {
-	memset(c->addr, 0, sizeof(c->addr));
+	memset(p->addr, 0, sizeof(p->addr));
 	if (ss->ss_family == AF_INET) {
-		c->family = AF_INET;
-		memcpy(c->addr, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+		p->family = AF_INET;
+		memcpy(p->addr, &((const struct sockaddr_in *)ss)->sin_addr, 4);
 	} else {
-		c->family = AF_INET6;
-		memcpy(c->addr, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+		p->family = AF_INET6;
+		memcpy(p->addr, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
 	}
-	host_key(c->family, c->addr, c->host);
+	host_key(p->family, p->addr, p->host);
 }
 
-static struct conn *conn_open(struct child *ch, int fd,
-                              const struct sockaddr_storage *ss)
+static struct conn *conn_open(struct child *ch, int fd, const struct peer *p)
 {
 	uint32_t i = ch->free_head;
 	struct conn *c = &ch->conns[i];
@@ -252,7 +257,7 @@ static struct conn *conn_open(struct child *ch, int fd,
 	c->queries = 0;
 	c->active_ms = ch->now_ms;
 	req_init(&c->parser);
-	addr_of(ss, c);
+	c->peer = *p;
 	list_push(ch, &ch->idle, i, IDLE);
 	ev.data.u64 = TAG(TAG_CONN, i);
 	if (epoll_ctl(ch->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
@@ -264,14 +269,11 @@ static struct conn *conn_open(struct child *ch, int fd,
 
 /* A refused connection is accepted and closed at once, so the accept queue
  * never stalls behind it. */
-static void refuse(struct child *ch, int fd, const struct sockaddr_storage *ss,
+static void refuse(struct child *ch, int fd, const struct peer *p,
                    uint32_t kind)
 {
-	struct conn tmp;
-
 	close(fd);
-	addr_of(ss, &tmp);
-	event(ch, &tmp, kind, NULL);
+	event(ch, p, kind, NULL);
 }
 
 /* Input read and thrown away before the daemon itself closes a connection
@@ -349,7 +351,7 @@ static void reply_done(struct child *ch, struct conn *c)
 {
 	c->queries++;
 	if (c->queries >= ch->cfg->max_queries) {
-		event(ch, c, EV_MAX_QUERIES, NULL);
+		event(ch, &c->peer, EV_MAX_QUERIES, NULL);
 		c->close_after = 1;
 	}
 	if (c->close_after) {
@@ -448,7 +450,7 @@ static void bad_port(struct child *ch, struct conn *c)
 	char line[REPLY_MAX];
 	int n = reply_format_error(line, sizeof(line), c->q.server_port,
 	                           c->q.client_port, port_error(ch));
-	event(ch, c, EV_BAD_PORT, &c->q);
+	event(ch, &c->peer, EV_BAD_PORT, &c->q);
 	send_line(ch, c, line, n);
 }
 
@@ -456,7 +458,7 @@ static void invalid(struct child *ch, struct conn *c)
 {
 	char line[REPLY_MAX];
 	int n = reply_format_error(line, sizeof(line), 0, 0, port_error(ch));
-	event(ch, c, EV_INVALID, NULL);
+	event(ch, &c->peer, EV_INVALID, NULL);
 	c->close_after = 1;
 	if (write_reply(ch, c, line, (size_t)n) == 1)
 		conn_finish(ch, c);
@@ -574,17 +576,17 @@ static void on_listener(struct child *ch, int lfd)
 		                 SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;   /* EAGAIN, or a connection already gone */
+		struct peer p;
+		peer_of(&ss, &p);
 		if (ch->used >= ch->nconns) {
-			refuse(ch, fd, &ss, EV_LIMIT_TOTAL);
+			refuse(ch, fd, &p, EV_LIMIT_TOTAL);
 			continue;
 		}
-		struct conn tmp;
-		addr_of(&ss, &tmp);
-		if (hosts_add(&ch->hosts, tmp.host, ch->cfg->max_per_host) < 0) {
-			refuse(ch, fd, &ss, EV_LIMIT_HOST);
+		if (hosts_add(&ch->hosts, p.host, ch->cfg->max_per_host) < 0) {
+			refuse(ch, fd, &p, EV_LIMIT_HOST);
 			continue;
 		}
-		struct conn *c = conn_open(ch, fd, &ss);
+		struct conn *c = conn_open(ch, fd, &p);
 		if (c)
 			process(ch, c);
 	}
@@ -600,7 +602,7 @@ static void expire(struct child *ch)
 		struct conn *c = &ch->conns[ch->idle.head];
 		if (ch->now_ms - c->active_ms < limit)
 			return;
-		event(ch, c, EV_TIMEOUT, NULL);
+		event(ch, &c->peer, EV_TIMEOUT, NULL);
 		conn_close(ch, c);
 	}
 }
@@ -698,12 +700,14 @@ static int start_inetd(struct child *ch, int fd)
 {
 	struct sockaddr_storage ss = { 0 };
 	socklen_t sl = sizeof(ss);
+	struct peer p;
 
 	if (getpeername(fd, (struct sockaddr *)&ss, &sl) < 0)
 		return -1;
+	peer_of(&ss, &p);
 	/* Registered only: nothing is read before the sandbox is on. epoll
 	 * reports input that is already waiting when the loop first runs. */
-	return conn_open(ch, fd, &ss) ? 0 : -1;
+	return conn_open(ch, fd, &p) ? 0 : -1;
 }
 
 static struct child the_child;
