@@ -28,7 +28,6 @@ import re
 import select
 import socket
 import struct
-import threading
 import time
 
 import identtest
@@ -62,13 +61,6 @@ MAX_QUERIES_MAX = 100000
 # child once nested a call per such line and crashed after about 11,000.
 PIPELINED_LOCAL = 40000
 
-# Sentinel: a probe every PERIOD s; each must be answered within PROMPT s,
-# and no stretch of more than MAX_GAP s may pass without an answer.
-PERIOD = 0.05
-PROMPT = 1.0
-MAX_GAP = 1.5
-
-
 # --------------------------------------------------------------------------
 # The model of doc/design.md §1
 
@@ -101,76 +93,6 @@ def owed(data, answer, max_queries):
         else:
             replies.append(error(sp, cp, 'INVALID-PORT'))
     return replies, True
-
-
-# --------------------------------------------------------------------------
-# The sentinel: another client, answered throughout
-
-
-class Sentinel:
-    """From its own address, asks the daemon about a real connection of
-    USER1 on a fresh connection every PERIOD s, in a thread, and records
-    (start, end, reply or error) for every probe."""
-
-    def __init__(self, port, sp, cp):
-        self.port = port
-        self.query = ('%d , %d\r\n' % (sp, cp)).encode()
-        self.expect = userid(sp, cp, USER1)
-        self.probes = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def start(self):
-        self._thread.start()
-        return self
-
-    def stop(self):
-        self._stop.set()
-        self._thread.join(10)
-
-    def _probe(self):
-        deadline = time.monotonic() + 3 * PROMPT
-        with connect_from(S, D, self.port, timeout=3 * PROMPT) as s:
-            s.sendall(self.query)
-            data = b''
-            while b'\n' not in data:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return 'no reply within %.1f s (%r)' % (3 * PROMPT, data)
-                s.settimeout(left)
-                chunk = s.recv(4096)
-                if not chunk:
-                    return 'closed without a reply (%r)' % data
-                data += chunk
-            return data.decode('latin-1')
-
-    def _run(self):
-        while not self._stop.is_set():
-            start = time.monotonic()
-            try:
-                reply = self._probe()
-            except OSError as e:
-                reply = 'error: %r' % e
-            self.probes.append((start, time.monotonic(), reply))
-            self._stop.wait(PERIOD)
-
-    def problems(self, start, end, least=2):
-        """What went wrong between start and end (empty: served throughout)."""
-        out = []
-        probes = list(self.probes)
-        for t0, t1, reply in probes:
-            if reply != self.expect:
-                out.append('probe at +%.2f s: %r' % (t0 - start, reply))
-            elif t1 - t0 > PROMPT:
-                out.append('probe at +%.2f s answered after %.2f s' % (t0 - start, t1 - t0))
-        done = [start] + sorted(t1 for _, t1, r in probes
-                                if r == self.expect and start <= t1 <= end) + [end]
-        gap, at = max((b - a, a) for a, b in zip(done, done[1:]))
-        if gap > MAX_GAP:
-            out.append('no answer for %.2f s from +%.2f s' % (gap, at - start))
-        if len(done) - 2 < least:
-            out.append('only %d probes answered in %.1f s' % (len(done) - 2, end - start))
-        return out
 
 
 # --------------------------------------------------------------------------
@@ -749,7 +671,7 @@ class _Watch:
     def __enter__(self):
         t = self.t
         self.kids = sorted(identtest.children(t.d.pid))
-        self.sentinel = Sentinel(t.port, t.sc.local_port, t.sc.remote_port).start()
+        self.sentinel = t.sentinel(t.d, S, t.sc)
         time.sleep(0.2)             # answered before the attack, too
         self.start = time.monotonic()
         return self
@@ -763,12 +685,7 @@ class _Watch:
         t = self.t
         problems = self.sentinel.problems(self.start, end)
         t.assertEqual(problems, [], 'another client was not served throughout')
-        t.assertFalse(t.d.exited(), 'the daemon exited:\n' + t.d.log()[-3000:])
-        kids = sorted(p for p in identtest.children(t.d.pid) if identtest.alive(p))
-        t.assertEqual(kids, self.kids, 'a worker died and was replaced:\n' + t.d.log()[-3000:])
-        bad = [l for l in t.d.log().splitlines()
-               if re.search(r'exited|killed|seccomp|keep dying|stopping it', l)]
-        t.assertEqual(bad, [], 'the log')
+        t.assertWorkersIntact(t.d, self.kids)
         return False
 
 
