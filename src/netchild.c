@@ -35,6 +35,11 @@
 
 #define NIL UINT32_MAX
 
+/* Closing a connection to make room for another (doc/design.md §7) is
+ * logged as the refusal it stands in for, until the log has a kind of its
+ * own for it. */
+#define EV_EVICTED EV_LIMIT_TOTAL
+
 /* What an epoll event is about: the high half of its data. */
 enum { TAG_CONN = 0, TAG_LISTENER = 1, TAG_HELPER = 2 };
 #define TAG(t, i) ((uint64_t)(t) << 32 | (uint32_t)(i))
@@ -50,12 +55,13 @@ enum conn_state {
 struct link { uint32_t prev, next; };
 
 /* The other end of a client connection, worked out once when it is
- * accepted: what the log names and what the limits count. */
+ * accepted: what the log names. What the limits count (struct host_keys)
+ * is worked out from it at the same time. */
 struct peer {
 	uint16_t family;
 	uint8_t addr[16];
-	uint8_t host[HOST_KEY_LEN];
 };
+
 struct list { uint32_t head, tail; };
 
 struct conn {
@@ -91,7 +97,7 @@ struct child {
 	                           short write */
 	uint32_t nconns, used, free_head;
 	struct list idle, sendq;
-	struct host_table hosts;
+	struct host_table hosts;   /* who holds the table; not in inetd mode */
 	struct event_rate rate[EV_KIND_END];
 	uint64_t now_ms;
 	int helper_out;         /* EPOLLOUT armed on the helper socket */
@@ -220,7 +226,7 @@ static void conn_close(struct child *ch, struct conn *c)
 		list_remove(ch, &ch->sendq, i, SENDQ);
 	list_remove(ch, &ch->idle, i, IDLE);
 	if (!ch->inetd)
-		hosts_del(&ch->hosts, c->peer.host);
+		hosts_del(&ch->hosts, i);
 	c->fd = -1;
 	c->state = C_FREE;
 	c->gen++;
@@ -239,10 +245,12 @@ static void peer_of(const struct sockaddr_storage *ss, struct peer *p)
 		p->family = AF_INET6;
 		memcpy(p->addr, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
 	}
-	host_key(p->family, p->addr, p->host);
 }
 
-static struct conn *conn_open(struct child *ch, int fd, const struct peer *p)
+/* Takes a free slot for fd, counted against k (NULL in inetd mode, which
+ * has one connection and no limits to keep). */
+static struct conn *conn_open(struct child *ch, int fd, const struct peer *p,
+                              const struct host_keys *k)
 {
 	uint32_t i = ch->free_head;
 	struct conn *c = &ch->conns[i];
@@ -259,6 +267,10 @@ static struct conn *conn_open(struct child *ch, int fd, const struct peer *p)
 	req_init(&c->parser);
 	c->peer = *p;
 	list_push(ch, &ch->idle, i, IDLE);
+	if (k && hosts_add(&ch->hosts, i, k) < 0) {
+		conn_close(ch, c);
+		return NULL;
+	}
 	ev.data.u64 = TAG(TAG_CONN, i);
 	if (epoll_ctl(ch->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		conn_close(ch, c);
@@ -436,6 +448,8 @@ static void touch(struct child *ch, struct conn *c)
 	c->active_ms = ch->now_ms;
 	list_remove(ch, &ch->idle, i, IDLE);
 	list_push(ch, &ch->idle, i, IDLE);
+	if (!ch->inetd)
+		hosts_touch(&ch->hosts, i);
 }
 
 /* INVALID-PORT, or UNKNOWN-ERROR with mask-errors (doc/design.md §5, rule 5:
@@ -566,6 +580,24 @@ static int on_helper(struct child *ch)
 
 /* ---- accepting ---- */
 
+/* Makes room for a connection from k, or says why there is none: 0, or
+ * the event kind of the refusal. A full table makes room by closing the
+ * longest-idle connection of the site (IPv4 address, IPv6 /48) that holds
+ * the most, when that site holds more than k's does (doc/design.md §7). */
+static uint32_t admit(struct child *ch, const struct host_keys *k)
+{
+	if (hosts_admit(&ch->hosts, k) != HOSTS_OK)
+		return EV_LIMIT_HOST;
+	if (ch->used < ch->nconns)
+		return 0;
+	uint32_t victim = hosts_victim(&ch->hosts, k);
+	if (victim == HOSTS_NONE)
+		return EV_LIMIT_TOTAL;
+	event(ch, &ch->conns[victim].peer, EV_EVICTED, NULL);
+	conn_close(ch, &ch->conns[victim]);
+	return 0;
+}
+
 static void on_listener(struct child *ch, int lfd)
 {
 	for (int k = 0; k < ACCEPT_BATCH; k++) {
@@ -577,16 +609,15 @@ static void on_listener(struct child *ch, int lfd)
 		if (fd < 0)
 			return;   /* EAGAIN, or a connection already gone */
 		struct peer p;
+		struct host_keys k;
 		peer_of(&ss, &p);
-		if (ch->used >= ch->nconns) {
-			refuse(ch, fd, &p, EV_LIMIT_TOTAL);
+		host_keys(p.family, p.addr, &k);
+		uint32_t refusal = admit(ch, &k);
+		if (refusal) {
+			refuse(ch, fd, &p, refusal);
 			continue;
 		}
-		if (hosts_add(&ch->hosts, p.host, ch->cfg->max_per_host) < 0) {
-			refuse(ch, fd, &p, EV_LIMIT_HOST);
-			continue;
-		}
-		struct conn *c = conn_open(ch, fd, &p);
+		struct conn *c = conn_open(ch, fd, &p, &k);
 		if (c)
 			process(ch, c);
 	}
@@ -633,7 +664,7 @@ static int setup(struct child *ch)
 	ch->outbuf = malloc((size_t)n * REPLY_MAX);
 	if (!ch->conns || !ch->outbuf)
 		return -1;
-	if (!ch->inetd && hosts_init(&ch->hosts, n) < 0)
+	if (!ch->inetd && hosts_init(&ch->hosts, n, ch->cfg->max_per_host) < 0)
 		return -1;
 	for (uint32_t i = 0; i < n; i++) {
 		ch->conns[i].fd = -1;
@@ -707,7 +738,7 @@ static int start_inetd(struct child *ch, int fd)
 	peer_of(&ss, &p);
 	/* Registered only: nothing is read before the sandbox is on. epoll
 	 * reports input that is already waiting when the loop first runs. */
-	return conn_open(ch, fd, &p) ? 0 : -1;
+	return conn_open(ch, fd, &p, NULL) ? 0 : -1;
 }
 
 static struct child the_child;
