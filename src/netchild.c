@@ -32,6 +32,11 @@
 /* Reply messages from the helper read per wake-up before looking at the
  * clients again. */
 #define REPLY_BATCH 64
+/* Lines one connection has answered per turn before the others get theirs.
+ * Edge-triggered epoll reports a pipeline once; answered in one go, tens of
+ * thousands of lines (--max-queries allows 100,000) from a few clients
+ * held the loop for seconds. 64 lines take well under a millisecond. */
+#define LINES_PER_TURN 64
 
 #define NIL UINT32_MAX
 
@@ -75,6 +80,8 @@ struct conn {
 	uint64_t active_ms;     /* last accept or completed line */
 	struct link idle;       /* ordered by active_ms */
 	struct link sendq;      /* waiting for the helper socket */
+	struct link ready;      /* more input to go through next turn */
+	uint8_t in_ready;
 	struct req_parser parser;
 	struct req_query q;
 	struct peer peer;
@@ -96,7 +103,7 @@ struct child {
 	char *outbuf;           /* REPLY_MAX per connection, touched only on a
 	                           short write */
 	uint32_t nconns, used, free_head;
-	struct list idle, sendq;
+	struct list idle, sendq, ready;
 	struct host_table hosts;   /* who holds the table; not in inetd mode */
 	struct event_rate rate[EV_KIND_END];
 	uint64_t now_ms;
@@ -153,6 +160,7 @@ static void list_remove(struct child *ch, struct list *l, uint32_t i, size_t off
 
 #define IDLE offsetof(struct conn, idle)
 #define SENDQ offsetof(struct conn, sendq)
+#define READY offsetof(struct conn, ready)
 
 /* ---- events for the log, through the helper ---- */
 
@@ -224,6 +232,9 @@ static void conn_close(struct child *ch, struct conn *c)
 	close(c->fd);
 	if (c->state == C_QUEUED)
 		list_remove(ch, &ch->sendq, i, SENDQ);
+	if (c->in_ready)
+		list_remove(ch, &ch->ready, i, READY);
+	c->in_ready = 0;
 	list_remove(ch, &ch->idle, i, IDLE);
 	if (!ch->inetd)
 		hosts_del(&ch->hosts, i);
@@ -479,8 +490,8 @@ static void invalid(struct child *ch, struct conn *c)
 }
 
 /* Feeds buffered input to the parser until a line completes, and acts on
- * that line; or until the buffer is used up. */
-static void parse_buffered(struct child *ch, struct conn *c)
+ * that line; or until the buffer is used up. Returns 1 for a line. */
+static int parse_buffered(struct child *ch, struct conn *c)
 {
 	while (c->in_off < c->in_len) {
 		size_t used;
@@ -491,25 +502,43 @@ static void parse_buffered(struct child *ch, struct conn *c)
 			continue;
 		if (st == REQ_INVALID) {
 			invalid(ch, c);
-			return;
+			return 1;
 		}
 		touch(ch, c);
 		if (st == REQ_QUERY)
 			ask_helper(ch, c);
 		else
 			bad_port(ch, c);
-		return;
+		return 1;
 	}
+	return 0;
+}
+
+/* Comes back to c next turn: it has input the edge-triggered epoll will
+ * not report again. */
+static void defer(struct child *ch, struct conn *c)
+{
+	if (c->in_ready)
+		return;
+	c->in_ready = 1;
+	list_push(ch, &ch->ready, conn_index(ch, c), READY);
 }
 
 /* Reads and parses until a query is out, a reply waits for room, the input
- * runs dry, or the connection ends: one line per turn, whether the helper
- * or the child itself answers it. Edge-triggered: we read until EAGAIN. */
+ * runs dry, the connection ends, or it has had LINES_PER_TURN lines this
+ * turn: one line per loop, whether the helper or the child itself answers
+ * it. Edge-triggered: we read until EAGAIN, or come back. */
 static void process(struct child *ch, struct conn *c)
 {
+	uint32_t lines = 0;
+
 	while (c->state == C_READING) {
+		if (lines == LINES_PER_TURN) {
+			defer(ch, c);
+			return;
+		}
 		if (c->in_off < c->in_len) {
-			parse_buffered(ch, c);
+			lines += (uint32_t)parse_buffered(ch, c);
 			continue;
 		}
 		ssize_t n = read(c->fd, c->in, sizeof(c->in));
@@ -623,6 +652,23 @@ static void on_listener(struct child *ch, int lfd)
 	}
 }
 
+/* Gives each connection deferred before this turn its next turn; those
+ * deferred again wait for the next (a connection is on the list at most
+ * once, so nconns turns are always enough to reach the old tail). */
+static void run_ready(struct child *ch)
+{
+	uint32_t tail = ch->ready.tail;
+
+	for (uint32_t n = 0; n < ch->nconns && ch->ready.head != NIL; n++) {
+		uint32_t i = ch->ready.head;
+		list_remove(ch, &ch->ready, i, READY);
+		ch->conns[i].in_ready = 0;
+		process(ch, &ch->conns[i]);
+		if (i == tail)
+			return;
+	}
+}
+
 /* ---- time-outs ---- */
 
 static void expire(struct child *ch)
@@ -643,6 +689,8 @@ static int next_timeout_ms(const struct child *ch)
 	uint64_t limit = (uint64_t)ch->cfg->timeout * 1000;
 	uint64_t wait = EVENT_WINDOW_MS;   /* also flushes summed-up events */
 
+	if (ch->ready.head != NIL)
+		return 0;
 	if (ch->idle.head != NIL) {
 		uint64_t due = ch->conns[ch->idle.head].active_ms + limit;
 		uint64_t left = due > ch->now_ms ? due - ch->now_ms : 0;
@@ -673,6 +721,7 @@ static int setup(struct child *ch)
 	ch->free_head = 0;
 	ch->idle.head = ch->idle.tail = NIL;
 	ch->sendq.head = ch->sendq.tail = NIL;
+	ch->ready.head = ch->ready.tail = NIL;
 	ch->ep = epoll_create1(EPOLL_CLOEXEC);
 	if (ch->ep < 0)
 		return -1;
@@ -719,6 +768,7 @@ static int serve(struct child *ch)
 		for (int k = 0; k < n; k++)
 			if (dispatch(ch, &evs[k]) < 0)
 				return 1;
+		run_ready(ch);
 		expire(ch);
 		events_flush_all(ch);
 		if (ch->inetd && ch->used == 0)

@@ -60,6 +60,8 @@ MAX_QUERIES_MAX = 100000
 # Lines the network child answers itself, pipelined on one connection: the
 # child once nested a call per such line and crashed after about 11,000.
 PIPELINED_LOCAL = 40000
+# Connections pipelining that many lines at once.
+PIPELINERS = 16
 
 # --------------------------------------------------------------------------
 # The model of doc/design.md §1
@@ -658,6 +660,24 @@ class HostileTest(identtest.DaemonTestCase):
             self.run_convs([local, mixed])
         self.assertEqual(identtest.workers(self.d)[0], child,
                          'the network child was replaced:\n' + self.d.log()[-3000:])
+
+    def test_pipelines_take_turns(self):
+        """PIPELINERS connections each pipelining PIPELINED_LOCAL lines the
+        child answers itself, at once, at the largest --max-queries: all are
+        answered, and meanwhile the sentinel on another address is answered
+        within its prompt, because no connection keeps the event loop for
+        more than a few lines at a time."""
+        self.start('--max-queries', str(MAX_QUERIES_MAX))
+        convs = [self.conv('pipeline %d' % i, b'0,0\r\n' * PIPELINED_LOCAL)
+                 for i in range(PIPELINERS)]
+        t0 = time.monotonic()
+        with self.watch() as w:
+            self.run_convs(convs)
+            took = time.monotonic() - t0
+        answered = [t1 - t0 for t0, t1, r in w.sentinel.probes if r == w.sentinel.expect]
+        print('\npipelines: %d connections x %d lines answered in %.2f s; the sentinel '
+              'answered %d times, slowest %.1f ms'
+              % (PIPELINERS, PIPELINED_LOCAL, took, len(answered), 1000 * max(answered)))
 
 
 class _Watch:
