@@ -7,10 +7,14 @@ nothing else.
 
 Addresses: 127.0.20.1 (daemon), 127.0.20.2 - 127.0.20.99 (newcomers),
 127.20.1.1 - 127.20.1.16 (attackers holding --max-per-host connections
-each), 127.20.2.1 - 127.20.2.192 (attackers holding one each)."""
+each), 127.20.2.1 - 127.20.2.192 (attackers holding one each). The IPv6
+test runs the daemon in a network namespace of its own, where 2001:db8::/32
+and 2002:7f14:100::/40 (6to4 for 127.20.1.0/24) are local."""
 
+import json
+import os
 import select
-import socket
+import subprocess
 import statistics
 import time
 
@@ -143,6 +147,134 @@ class FairnessTest(identtest.DaemonTestCase):
               % (TABLE, PER_HOST, len(HEAVY) + len(LIGHT), len(HEAVY), PER_HOST,
                  len(LIGHT), len(NEWCOMERS), 1000 * statistics.median(answered),
                  1000 * max(answered)))
+
+
+# Run inside the namespace: opens the connections the test names, in
+# order, and says what became of each. A step is [label, source, action]:
+# 'query' (must be answered), 'hold' (opened, not used), 'refused' (closed
+# at once without a reply), or 'closed?' (which of the labels opened so
+# far were closed since the last look).
+NETNS_CLIENT = r"""
+import json, select, socket, sys, time
+cfg = json.loads(sys.argv[1])
+IPV6_FREEBIND = 78
+socks, closed, out = {}, set(), []
+
+def connect(src):
+    six = ':' in src
+    s = socket.socket(socket.AF_INET6 if six else socket.AF_INET)
+    if six:
+        s.setsockopt(socket.IPPROTO_IPV6, IPV6_FREEBIND, 1)
+    s.bind((src, 0))
+    s.settimeout(2.0)
+    s.connect((cfg['d6'] if six else cfg['d4'], cfg['port']))
+    return s
+
+def ended(s, wait):
+    r, _, _ = select.select([s], [], [], wait)
+    if not r:
+        return False
+    try:
+        return s.recv(4096) == b''
+    except ConnectionResetError:
+        return True
+
+deadline = time.monotonic() + 5
+while True:
+    try:
+        connect(cfg['d6']).close()
+        break
+    except OSError:
+        if time.monotonic() > deadline:
+            raise
+        time.sleep(0.05)
+time.sleep(0.2)
+for label, src, action in cfg['steps']:
+    if action == 'closed?':
+        now = [l for l, s in socks.items() if l not in closed and ended(s, 0.1)]
+        closed.update(now)
+        out.append([label, sorted(now)])
+        continue
+    s = connect(src)
+    if action == 'query':
+        s.sendall(b'1000 , 7\r\n')
+        try:
+            got = s.recv(4096).decode('latin-1')
+        except OSError as e:
+            got = repr(e)
+        out.append([label, got])
+    elif action == 'refused':
+        gone = ended(s, 1.0)
+        if gone:
+            closed.add(label)
+        out.append([label, 'refused' if gone else 'held'])
+    else:
+        out.append([label, 'held'])
+    socks[label] = s
+print(json.dumps(out))
+"""
+
+
+class Ipv6FairnessTest(identtest.DaemonTestCase):
+
+    PORT = 11300        # the namespace has nothing else listening
+
+    def netns(self):
+        name = 'privident-fair-%d' % os.getpid()
+        run = lambda *a: subprocess.run(a, check=True, timeout=10, capture_output=True)
+        run('ip', 'netns', 'add', name)
+        self.addCleanup(subprocess.run, ['ip', 'netns', 'del', name], timeout=10)
+        run('ip', '-n', name, 'link', 'set', 'lo', 'up')
+        run('ip', '-n', name, '-6', 'addr', 'add', '2001:db8:ff::1/128', 'dev', 'lo', 'nodad')
+        run('ip', '-n', name, '-6', 'route', 'add', 'local', '2001:db8::/32', 'dev', 'lo')
+        run('ip', '-n', name, '-6', 'route', 'add', 'local', '2002:7f14:100::/40', 'dev', 'lo')
+        return name
+
+    def test_ipv6_sites_6to4_and_eviction(self):
+        """--max-per-host 2: an IPv6 /64 holds 2, its /48 holds 4 x 2 over
+        any number of /64s; a 6to4 address is the IPv4 host it carries; and
+        with the table full (16) a newcomer takes the place of the /48 that
+        holds the most, not of any of the smaller holders."""
+        ns = self.netns()
+        argv = ['ip', 'netns', 'exec', ns, identtest.PRIVIDENT, '-f', '-u',
+                identtest.SERVICE_USER, '-l', '[2001:db8:ff::1]:%d' % self.PORT,
+                '-l', '127.0.0.1:%d' % self.PORT,
+                '--max-per-host', '2', '--max-connections', '16']
+        d = identtest.Daemon(argv=argv)
+        self.daemons.append(d)
+        d.start(ready=False)
+        no_user = error(1000, 7, 'NO-USER')
+        steps = []
+        for net in range(4):           # the site 2001:db8:20::/48: 8 in all
+            for host in (1, 2):
+                steps.append(['20:%d::%d' % (net, host), '2001:db8:20:%d::%d' % (net, host),
+                              'query'])
+        steps += [['20:0::3', '2001:db8:20:0::3', 'refused'],    # its /64 holds 2
+                  ['20:4::1', '2001:db8:20:4::1', 'refused'],    # its /48 holds 8
+                  ['21::1', '2001:db8:21::1', 'query'],          # another /48
+                  ['v4 a', '127.20.1.1', 'query'],
+                  ['v4 b', '127.20.1.1', 'query'],
+                  ['6to4 of v4', '2002:7f14:101:9::1', 'refused'],   # 127.20.1.1
+                  ['6to4 other', '2002:7f14:102::1', 'query']]       # 127.20.1.2
+        steps += [[a, '2001:db8:' + a, 'hold'] for a in ('30:0::1', '30:1::1', '32::1', '33::1')]
+        steps += [['full', None, 'closed?'],
+                  ['newcomer', '2001:db8:40::1', 'query'],
+                  ['evicted', None, 'closed?'],
+                  ['v4 c', '127.20.1.3', 'query'],
+                  ['evicted again', None, 'closed?']]
+        cfg = {'d6': '2001:db8:ff::1', 'd4': '127.0.0.1', 'port': self.PORT, 'steps': steps}
+        res = subprocess.run(['ip', 'netns', 'exec', ns, identtest.PYTHON, '-c', NETNS_CLIENT,
+                              json.dumps(cfg)], capture_output=True, text=True, timeout=60)
+        self.assertEqual(res.returncode, 0, res.stderr + d.log())
+        got = dict(json.loads(res.stdout))
+        want = {l: no_user for l, _, a in steps if a == 'query'}
+        want.update({l: 'refused' for l, _, a in steps if a == 'refused'})
+        want.update({l: 'held' for l, _, a in steps if a == 'hold'})
+        # the table full at 16: the first connection of the /48 holding 8
+        # (the least recently active) and then its second make room
+        want.update({'full': [], 'evicted': ['20:0::1'], 'evicted again': ['20:0::2']})
+        self.maxDiff = None
+        self.assertEqual(sorted(got.items()), sorted(want.items()), d.log())
 
 
 if __name__ == '__main__':
