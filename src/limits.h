@@ -37,6 +37,13 @@
 #define DEFAULT_MAX_CONNECTIONS 1024
 #define MAX_CONNECTIONS_MAX 100000 /* bounded by the fd limit we can ask for */
 #define DEFAULT_MAX_PER_HOST 32
+/* An IPv6 /48 may hold this many times --max-per-host connections. A /48 is
+ * what one end site is usually given (RFC 6177), so it is one customer, not
+ * many: counted per /64 alone, one site's 65,536 /64s could fill any table.
+ * Four hosts' worth still lets a site's few busy machines (on different
+ * /64s) be served in full, while one site can never hold more than four
+ * IPv4 hosts can. */
+#define SITE_SHARE 4
 #define DEFAULT_MAX_QUERIES 32
 #define MAX_QUERIES_MAX 100000
 #define DEFAULT_PORT 113

@@ -32,8 +32,18 @@
 /* Reply messages from the helper read per wake-up before looking at the
  * clients again. */
 #define REPLY_BATCH 64
+/* Lines one connection has answered per turn before the others get theirs.
+ * Edge-triggered epoll reports a pipeline once; answered in one go, tens of
+ * thousands of lines (--max-queries allows 100,000) from a few clients
+ * held the loop for seconds. 64 lines take well under a millisecond. */
+#define LINES_PER_TURN 64
 
 #define NIL UINT32_MAX
+
+/* Closing a connection to make room for another (doc/design.md §7) is
+ * logged as the refusal it stands in for, until the log has a kind of its
+ * own for it. */
+#define EV_EVICTED EV_LIMIT_TOTAL
 
 /* What an epoll event is about: the high half of its data. */
 enum { TAG_CONN = 0, TAG_LISTENER = 1, TAG_HELPER = 2 };
@@ -48,6 +58,15 @@ enum conn_state {
 };
 
 struct link { uint32_t prev, next; };
+
+/* The other end of a client connection, worked out once when it is
+ * accepted: what the log names. What the limits count (struct host_keys)
+ * is worked out from it at the same time. */
+struct peer {
+	uint16_t family;
+	uint8_t addr[16];
+};
+
 struct list { uint32_t head, tail; };
 
 struct conn {
@@ -61,11 +80,11 @@ struct conn {
 	uint64_t active_ms;     /* last accept or completed line */
 	struct link idle;       /* ordered by active_ms */
 	struct link sendq;      /* waiting for the helper socket */
+	struct link ready;      /* more input to go through next turn */
+	uint8_t in_ready;
 	struct req_parser parser;
 	struct req_query q;
-	uint16_t family;
-	uint8_t host[HOST_KEY_LEN];
-	uint8_t addr[16];
+	struct peer peer;
 	uint8_t in[CONN_INBUF];
 };
 
@@ -84,8 +103,8 @@ struct child {
 	char *outbuf;           /* REPLY_MAX per connection, touched only on a
 	                           short write */
 	uint32_t nconns, used, free_head;
-	struct list idle, sendq;
-	struct host_table hosts;
+	struct list idle, sendq, ready;
+	struct host_table hosts;   /* who holds the table; not in inetd mode */
 	struct event_rate rate[EV_KIND_END];
 	uint64_t now_ms;
 	int helper_out;         /* EPOLLOUT armed on the helper socket */
@@ -141,6 +160,7 @@ static void list_remove(struct child *ch, struct list *l, uint32_t i, size_t off
 
 #define IDLE offsetof(struct conn, idle)
 #define SENDQ offsetof(struct conn, sendq)
+#define READY offsetof(struct conn, ready)
 
 /* ---- events for the log, through the helper ---- */
 
@@ -164,7 +184,7 @@ static void event_flush(struct child *ch, uint32_t kind)
 	r->sent = r->suppressed = 0;
 }
 
-static void event(struct child *ch, const struct conn *c, uint32_t kind,
+static void event(struct child *ch, const struct peer *p, uint32_t kind,
                   const struct req_query *q)
 {
 	struct event_rate *r = &ch->rate[kind];
@@ -175,8 +195,8 @@ static void event(struct child *ch, const struct conn *c, uint32_t kind,
 	e->type = IPC_EVENT;
 	e->kind = kind;
 	e->count = 1;
-	e->family = c->family;
-	memcpy(e->addr, c->addr, sizeof(e->addr));
+	e->family = p->family;
+	memcpy(e->addr, p->addr, sizeof(e->addr));
 	if (q) {
 		e->ports[0] = q->server_port;
 		e->ports[1] = q->client_port;
@@ -212,9 +232,12 @@ static void conn_close(struct child *ch, struct conn *c)
 	close(c->fd);
 	if (c->state == C_QUEUED)
 		list_remove(ch, &ch->sendq, i, SENDQ);
+	if (c->in_ready)
+		list_remove(ch, &ch->ready, i, READY);
+	c->in_ready = 0;
 	list_remove(ch, &ch->idle, i, IDLE);
 	if (!ch->inetd)
-		hosts_del(&ch->hosts, c->host);
+		hosts_del(&ch->hosts, i);
 	c->fd = -1;
 	c->state = C_FREE;
 	c->gen++;
@@ -223,21 +246,22 @@ static void conn_close(struct child *ch, struct conn *c)
 	ch->used--;
 }
 
-static void addr_of(const struct sockaddr_storage *ss, struct conn *c)
+static void peer_of(const struct sockaddr_storage *ss, struct peer *p)
 {
-	memset(c->addr, 0, sizeof(c->addr));
+	memset(p->addr, 0, sizeof(p->addr));
 	if (ss->ss_family == AF_INET) {
-		c->family = AF_INET;
-		memcpy(c->addr, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+		p->family = AF_INET;
+		memcpy(p->addr, &((const struct sockaddr_in *)ss)->sin_addr, 4);
 	} else {
-		c->family = AF_INET6;
-		memcpy(c->addr, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+		p->family = AF_INET6;
+		memcpy(p->addr, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
 	}
-	host_key(c->family, c->addr, c->host);
 }
 
-static struct conn *conn_open(struct child *ch, int fd,
-                              const struct sockaddr_storage *ss)
+/* Takes a free slot for fd, counted against k (NULL in inetd mode, which
+ * has one connection and no limits to keep). */
+static struct conn *conn_open(struct child *ch, int fd, const struct peer *p,
+                              const struct host_keys *k)
 {
 	uint32_t i = ch->free_head;
 	struct conn *c = &ch->conns[i];
@@ -252,8 +276,12 @@ static struct conn *conn_open(struct child *ch, int fd,
 	c->queries = 0;
 	c->active_ms = ch->now_ms;
 	req_init(&c->parser);
-	addr_of(ss, c);
+	c->peer = *p;
 	list_push(ch, &ch->idle, i, IDLE);
+	if (k && hosts_add(&ch->hosts, i, k) < 0) {
+		conn_close(ch, c);
+		return NULL;
+	}
 	ev.data.u64 = TAG(TAG_CONN, i);
 	if (epoll_ctl(ch->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		conn_close(ch, c);
@@ -264,14 +292,11 @@ static struct conn *conn_open(struct child *ch, int fd,
 
 /* A refused connection is accepted and closed at once, so the accept queue
  * never stalls behind it. */
-static void refuse(struct child *ch, int fd, const struct sockaddr_storage *ss,
+static void refuse(struct child *ch, int fd, const struct peer *p,
                    uint32_t kind)
 {
-	struct conn tmp;
-
 	close(fd);
-	addr_of(ss, &tmp);
-	event(ch, &tmp, kind, NULL);
+	event(ch, p, kind, NULL);
 }
 
 /* Input read and thrown away before the daemon itself closes a connection
@@ -303,8 +328,6 @@ static char *outbuf_of(struct child *ch, const struct conn *c)
 {
 	return ch->outbuf + (size_t)conn_index(ch, c) * REPLY_MAX;
 }
-
-static void process(struct child *ch, struct conn *c);
 
 /* Writes as much of the pending output as the socket takes. Returns 1 when
  * all is written, 0 when waiting for EPOLLOUT, -1 when the connection was
@@ -343,13 +366,15 @@ static int write_reply(struct child *ch, struct conn *c, const char *line,
 	return flush_out(ch, c);
 }
 
-/* After a reply is out: close if that was the last one allowed, else go on
- * with the input already buffered. */
+/* After a reply is out: close if that was the last one allowed, else back
+ * to reading. Only the state changes: the caller's loop (process) goes on
+ * with the input already buffered, so a run of lines answered without the
+ * helper costs loop turns, not stack (doc/design.md §7). */
 static void reply_done(struct child *ch, struct conn *c)
 {
 	c->queries++;
 	if (c->queries >= ch->cfg->max_queries) {
-		event(ch, c, EV_MAX_QUERIES, NULL);
+		event(ch, &c->peer, EV_MAX_QUERIES, NULL);
 		c->close_after = 1;
 	}
 	if (c->close_after) {
@@ -357,7 +382,6 @@ static void reply_done(struct child *ch, struct conn *c)
 		return;
 	}
 	c->state = C_READING;
-	process(ch, c);
 }
 
 static void send_line(struct child *ch, struct conn *c, const char *line,
@@ -401,7 +425,10 @@ static void ask_helper(struct child *ch, struct conn *c)
 		return;
 	}
 	if (errno != EAGAIN && ch->sendq.head == NIL) {
-		stop_requested = 1;   /* the helper is gone */
+		/* The helper is gone: the child stops, and this query can never
+		 * be answered. */
+		stop_requested = 1;
+		conn_close(ch, c);
 		return;
 	}
 	c->state = C_QUEUED;
@@ -432,6 +459,8 @@ static void touch(struct child *ch, struct conn *c)
 	c->active_ms = ch->now_ms;
 	list_remove(ch, &ch->idle, i, IDLE);
 	list_push(ch, &ch->idle, i, IDLE);
+	if (!ch->inetd)
+		hosts_touch(&ch->hosts, i);
 }
 
 /* INVALID-PORT, or UNKNOWN-ERROR with mask-errors (doc/design.md §5, rule 5:
@@ -446,7 +475,7 @@ static void bad_port(struct child *ch, struct conn *c)
 	char line[REPLY_MAX];
 	int n = reply_format_error(line, sizeof(line), c->q.server_port,
 	                           c->q.client_port, port_error(ch));
-	event(ch, c, EV_BAD_PORT, &c->q);
+	event(ch, &c->peer, EV_BAD_PORT, &c->q);
 	send_line(ch, c, line, n);
 }
 
@@ -454,14 +483,14 @@ static void invalid(struct child *ch, struct conn *c)
 {
 	char line[REPLY_MAX];
 	int n = reply_format_error(line, sizeof(line), 0, 0, port_error(ch));
-	event(ch, c, EV_INVALID, NULL);
+	event(ch, &c->peer, EV_INVALID, NULL);
 	c->close_after = 1;
 	if (write_reply(ch, c, line, (size_t)n) == 1)
 		conn_finish(ch, c);
 }
 
-/* Feeds buffered input to the parser until a line completes. Returns 1 if
- * the connection left the reading state (or was closed). */
+/* Feeds buffered input to the parser until a line completes, and acts on
+ * that line; or until the buffer is used up. Returns 1 for a line. */
 static int parse_buffered(struct child *ch, struct conn *c)
 {
 	while (c->in_off < c->in_len) {
@@ -485,13 +514,33 @@ static int parse_buffered(struct child *ch, struct conn *c)
 	return 0;
 }
 
-/* Reads and parses until a query is out, the input runs dry, or the
- * connection ends. Edge-triggered: we read until EAGAIN. */
+/* Comes back to c next turn: it has input the edge-triggered epoll will
+ * not report again. */
+static void defer(struct child *ch, struct conn *c)
+{
+	if (c->in_ready)
+		return;
+	c->in_ready = 1;
+	list_push(ch, &ch->ready, conn_index(ch, c), READY);
+}
+
+/* Reads and parses until a query is out, a reply waits for room, the input
+ * runs dry, the connection ends, or it has had LINES_PER_TURN lines this
+ * turn: one line per loop, whether the helper or the child itself answers
+ * it. Edge-triggered: we read until EAGAIN, or come back. */
 static void process(struct child *ch, struct conn *c)
 {
+	uint32_t lines = 0;
+
 	while (c->state == C_READING) {
-		if (parse_buffered(ch, c))
+		if (lines == LINES_PER_TURN) {
+			defer(ch, c);
 			return;
+		}
+		if (c->in_off < c->in_len) {
+			lines += (uint32_t)parse_buffered(ch, c);
+			continue;
+		}
 		ssize_t n = read(c->fd, c->in, sizeof(c->in));
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -513,14 +562,12 @@ static void on_conn(struct child *ch, uint32_t i, uint32_t events)
 	if (c->state == C_FREE)
 		return;
 	if (c->state == C_WRITING && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
-		if (flush_out(ch, c) == 1) {
-			c->state = C_WAITING;   /* not reading: reply_done decides */
-			reply_done(ch, c);
-		}
-		return;
+		if (flush_out(ch, c) != 1)
+			return;
+		c->state = C_WAITING;   /* not reading: reply_done decides */
+		reply_done(ch, c);
 	}
-	if (c->state == C_READING)
-		process(ch, c);
+	process(ch, c);
 }
 
 /* ---- replies from the helper ---- */
@@ -536,6 +583,7 @@ static void on_reply(struct child *ch, const struct ipc_reply *r)
 	if (c->state != C_WAITING || c->gen != r->gen)
 		return;
 	send_line(ch, c, r->line, (int)r->len);
+	process(ch, c);
 }
 
 /* Returns -1 when the helper is gone or misbehaves: the child then exits
@@ -561,6 +609,24 @@ static int on_helper(struct child *ch)
 
 /* ---- accepting ---- */
 
+/* Makes room for a connection from k, or says why there is none: 0, or
+ * the event kind of the refusal. A full table makes room by closing the
+ * longest-idle connection of the site (IPv4 address, IPv6 /48) that holds
+ * the most, when that site holds more than k's does (doc/design.md §7). */
+static uint32_t admit(struct child *ch, const struct host_keys *k)
+{
+	if (hosts_admit(&ch->hosts, k) != HOSTS_OK)
+		return EV_LIMIT_HOST;
+	if (ch->used < ch->nconns)
+		return 0;
+	uint32_t victim = hosts_victim(&ch->hosts, k);
+	if (victim == HOSTS_NONE)
+		return EV_LIMIT_TOTAL;
+	event(ch, &ch->conns[victim].peer, EV_EVICTED, NULL);
+	conn_close(ch, &ch->conns[victim]);
+	return 0;
+}
+
 static void on_listener(struct child *ch, int lfd)
 {
 	for (int k = 0; k < ACCEPT_BATCH; k++) {
@@ -571,19 +637,35 @@ static void on_listener(struct child *ch, int lfd)
 		                 SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;   /* EAGAIN, or a connection already gone */
-		if (ch->used >= ch->nconns) {
-			refuse(ch, fd, &ss, EV_LIMIT_TOTAL);
+		struct peer p;
+		struct host_keys k;
+		peer_of(&ss, &p);
+		host_keys(p.family, p.addr, &k);
+		uint32_t refusal = admit(ch, &k);
+		if (refusal) {
+			refuse(ch, fd, &p, refusal);
 			continue;
 		}
-		struct conn tmp;
-		addr_of(&ss, &tmp);
-		if (hosts_add(&ch->hosts, tmp.host, ch->cfg->max_per_host) < 0) {
-			refuse(ch, fd, &ss, EV_LIMIT_HOST);
-			continue;
-		}
-		struct conn *c = conn_open(ch, fd, &ss);
+		struct conn *c = conn_open(ch, fd, &p, &k);
 		if (c)
 			process(ch, c);
+	}
+}
+
+/* Gives each connection deferred before this turn its next turn; those
+ * deferred again wait for the next (a connection is on the list at most
+ * once, so nconns turns are always enough to reach the old tail). */
+static void run_ready(struct child *ch)
+{
+	uint32_t tail = ch->ready.tail;
+
+	for (uint32_t n = 0; n < ch->nconns && ch->ready.head != NIL; n++) {
+		uint32_t i = ch->ready.head;
+		list_remove(ch, &ch->ready, i, READY);
+		ch->conns[i].in_ready = 0;
+		process(ch, &ch->conns[i]);
+		if (i == tail)
+			return;
 	}
 }
 
@@ -597,7 +679,7 @@ static void expire(struct child *ch)
 		struct conn *c = &ch->conns[ch->idle.head];
 		if (ch->now_ms - c->active_ms < limit)
 			return;
-		event(ch, c, EV_TIMEOUT, NULL);
+		event(ch, &c->peer, EV_TIMEOUT, NULL);
 		conn_close(ch, c);
 	}
 }
@@ -607,6 +689,8 @@ static int next_timeout_ms(const struct child *ch)
 	uint64_t limit = (uint64_t)ch->cfg->timeout * 1000;
 	uint64_t wait = EVENT_WINDOW_MS;   /* also flushes summed-up events */
 
+	if (ch->ready.head != NIL)
+		return 0;
 	if (ch->idle.head != NIL) {
 		uint64_t due = ch->conns[ch->idle.head].active_ms + limit;
 		uint64_t left = due > ch->now_ms ? due - ch->now_ms : 0;
@@ -628,7 +712,7 @@ static int setup(struct child *ch)
 	ch->outbuf = malloc((size_t)n * REPLY_MAX);
 	if (!ch->conns || !ch->outbuf)
 		return -1;
-	if (!ch->inetd && hosts_init(&ch->hosts, n) < 0)
+	if (!ch->inetd && hosts_init(&ch->hosts, n, ch->cfg->max_per_host) < 0)
 		return -1;
 	for (uint32_t i = 0; i < n; i++) {
 		ch->conns[i].fd = -1;
@@ -637,6 +721,7 @@ static int setup(struct child *ch)
 	ch->free_head = 0;
 	ch->idle.head = ch->idle.tail = NIL;
 	ch->sendq.head = ch->sendq.tail = NIL;
+	ch->ready.head = ch->ready.tail = NIL;
 	ch->ep = epoll_create1(EPOLL_CLOEXEC);
 	if (ch->ep < 0)
 		return -1;
@@ -683,6 +768,7 @@ static int serve(struct child *ch)
 		for (int k = 0; k < n; k++)
 			if (dispatch(ch, &evs[k]) < 0)
 				return 1;
+		run_ready(ch);
 		expire(ch);
 		events_flush_all(ch);
 		if (ch->inetd && ch->used == 0)
@@ -695,12 +781,14 @@ static int start_inetd(struct child *ch, int fd)
 {
 	struct sockaddr_storage ss = { 0 };
 	socklen_t sl = sizeof(ss);
+	struct peer p;
 
 	if (getpeername(fd, (struct sockaddr *)&ss, &sl) < 0)
 		return -1;
+	peer_of(&ss, &p);
 	/* Registered only: nothing is read before the sandbox is on. epoll
 	 * reports input that is already waiting when the loop first runs. */
-	return conn_open(ch, fd, &ss) ? 0 : -1;
+	return conn_open(ch, fd, &p, NULL) ? 0 : -1;
 }
 
 static struct child the_child;

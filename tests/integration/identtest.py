@@ -20,6 +20,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -520,6 +521,29 @@ def alive(pid):
     return st is not None and st[0] != 'Z'
 
 
+def workers(daemon, exclude=(), timeout=3.0):
+    """(network child, lookup helper) pids of a running daemon: the pair of
+    the monitor's children that is running and fully sandboxed, none of
+    them in exclude; the network child is the one whose root is not /.
+    Raises AssertionError when no such pair shows up within timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        kids = [p for p in children(daemon.pid) if alive(p) and p not in exclude]
+        try:
+            if len(kids) == 2 and all(proc_status(p).get('Seccomp') == '2' for p in kids):
+                roots = {p: os.readlink('/proc/%d/root' % p) for p in kids}
+                child = [p for p in kids if roots[p] != '/']
+                helper = [p for p in kids if roots[p] == '/']
+                if len(child) == 1 and len(helper) == 1:
+                    return child[0], helper[0]
+        except OSError:
+            pass            # one of them went away meanwhile
+        if time.monotonic() >= deadline:
+            raise AssertionError('no sandboxed worker pair (children %r):\n%s'
+                                 % (kids, daemon.log()))
+        time.sleep(0.02)
+
+
 def proc_status(pid):
     fields = {}
     with open('/proc/%d/status' % pid) as f:
@@ -617,6 +641,91 @@ class Querier:
 
 
 # --------------------------------------------------------------------------
+# The sentinel: another client, answered throughout an attack
+
+# A probe every SENTINEL_PERIOD s; each must be answered within
+# SENTINEL_PROMPT s, and no stretch of more than SENTINEL_MAX_GAP s may pass
+# without an answer.
+SENTINEL_PERIOD = 0.05
+SENTINEL_PROMPT = 1.0
+SENTINEL_MAX_GAP = 1.5
+
+
+class Sentinel:
+    """From its own address `source`, asks the daemon at addr:port about a
+    real connection of USER1 (ports sp, cp) on a fresh connection every
+    SENTINEL_PERIOD s, in a thread, and records (start, end, reply or
+    error) for every probe. Its sockets use time-outs, not select(), as the
+    flood tests hold thousands of descriptors."""
+
+    def __init__(self, addr, port, source, sp, cp):
+        self.addr = addr
+        self.port = port
+        self.source = source
+        self.query = ('%d , %d\r\n' % (sp, cp)).encode()
+        self.expect = userid(sp, cp, USER1)
+        self.probes = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self):
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join(10)
+
+    def _probe(self):
+        wait = 3 * SENTINEL_PROMPT
+        deadline = time.monotonic() + wait
+        with connect_from(self.source, self.addr, self.port, timeout=wait) as s:
+            s.sendall(self.query)
+            data = b''
+            while b'\n' not in data:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return 'no reply within %.1f s (%r)' % (wait, data)
+                s.settimeout(left)
+                chunk = s.recv(4096)
+                if not chunk:
+                    return 'closed without a reply (%r)' % data
+                data += chunk
+            return data.decode('latin-1')
+
+    def _run(self):
+        while not self._stop.is_set():
+            start = time.monotonic()
+            try:
+                reply = self._probe()
+            except OSError as e:
+                reply = 'error: %r' % e
+            self.probes.append((start, time.monotonic(), reply))
+            self._stop.wait(SENTINEL_PERIOD)
+
+    def problems(self, start, end, least=2):
+        """What went wrong (empty: served throughout): any probe, whenever
+        it ran, that got a wrong or late answer; a gap of more than
+        SENTINEL_MAX_GAP s between start and end without an answer; fewer
+        than `least` answers between start and end."""
+        out = []
+        probes = list(self.probes)
+        for t0, t1, reply in probes:
+            if reply != self.expect:
+                out.append('probe at +%.2f s: %r' % (t0 - start, reply))
+            elif t1 - t0 > SENTINEL_PROMPT:
+                out.append('probe at +%.2f s answered after %.2f s' % (t0 - start, t1 - t0))
+        done = [start] + sorted(t1 for _, t1, r in probes
+                                if r == self.expect and start <= t1 <= end) + [end]
+        gap, at = max((b - a, a) for a, b in zip(done, done[1:]))
+        if gap > SENTINEL_MAX_GAP:
+            out.append('no answer for %.2f s from +%.2f s' % (gap, at - start))
+        if len(done) - 2 < least:
+            out.append('only %d probes answered in %.1f s' % (len(done) - 2, end - start))
+        return out
+
+
+# --------------------------------------------------------------------------
 # Test case base
 
 
@@ -669,6 +778,26 @@ class DaemonTestCase(unittest.TestCase):
         q = Querier(addr, port, source)
         self.addCleanup(q.close)
         return q
+
+    def sentinel(self, d, source, conn):
+        """A Sentinel started against daemon d (its first listening
+        address) from source, asking about conn (a user_conn of USER1);
+        stopped at cleanup."""
+        addr, port = d.listen[0]
+        s = Sentinel(addr, port, source, conn.local_port, conn.remote_port).start()
+        self.addCleanup(s.stop)
+        return s
+
+    def assertWorkersIntact(self, d, kids):
+        """Daemon d still runs, its workers are the processes `kids` (the
+        sorted pids of its children when it started), and its log names no
+        dead or killed worker."""
+        self.assertFalse(d.exited(), 'the daemon exited:\n' + d.log()[-3000:])
+        now = sorted(p for p in children(d.pid) if alive(p))
+        self.assertEqual(now, kids, 'a worker died and was replaced:\n' + d.log()[-3000:])
+        bad = [l for l in d.log().splitlines()
+               if re.search(r'exited|killed|seccomp|keep dying|stopping it', l)]
+        self.assertEqual(bad, [], 'the log')
 
     def assertClosedSoon(self, q, within=1.5, msg=''):
         waited, data = q.wait_closed(TIMEOUT)

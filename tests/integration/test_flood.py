@@ -4,8 +4,9 @@ slow-drip clients from others do not stop another address being answered
 promptly; the per-host limit and the idle time-out are what hold.
 
 While the flood runs, a sentinel client on another address asks about its
-own real connection of USER1 on a fresh connection every PERIOD s and must
-get its USERID within PROMPT s every time.
+own real connection of USER1 on a fresh connection every
+identtest.SENTINEL_PERIOD s and must get its USERID within
+identtest.SENTINEL_PROMPT s every time.
 
 Addresses: 127.0.8.1 (daemon), 127.0.8.2 (the flooding host), 127.0.8.3
 (the sentinel), 127.0.8.4 - 127.0.8.7 (slow-drip clients)."""
@@ -15,11 +16,10 @@ import re
 import resource
 import select
 import socket
-import threading
 import time
 
 import identtest
-from identtest import USER1, connect_from, userid, error
+from identtest import USER1, error
 
 D = '127.0.8.1'
 FLOOD = '127.0.8.2'
@@ -31,79 +31,7 @@ DRIPS_PER_ADDR = 4
 DRIP_EVERY = 0.25        # one byte per connection this often
 DRIP = b'1' + b' ' * 100   # a legal prefix of a line, never ended
 
-# Sentinel: a probe every PERIOD s; each must be answered within PROMPT s,
-# and no stretch of more than MAX_GAP s may pass without an answer.
-PERIOD = 0.05
-PROMPT = 1.0
-MAX_GAP = 1.5
-
 IP_BIND_ADDRESS_NO_PORT = getattr(socket, 'IP_BIND_ADDRESS_NO_PORT', 24)
-
-
-class Sentinel:
-    """From its own address, asks the daemon about a real connection of
-    USER1 on a fresh connection every PERIOD s, in a thread, and records
-    (start, end, reply or error) for every probe. Its sockets use time-outs,
-    not select(), as the test holds thousands of descriptors."""
-
-    def __init__(self, port, sp, cp):
-        self.port = port
-        self.query = ('%d , %d\r\n' % (sp, cp)).encode()
-        self.expect = userid(sp, cp, USER1)
-        self.probes = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def start(self):
-        self._thread.start()
-        return self
-
-    def stop(self):
-        self._stop.set()
-        self._thread.join(10)
-
-    def _probe(self):
-        deadline = time.monotonic() + 3 * PROMPT
-        with connect_from(S, D, self.port, timeout=3 * PROMPT) as s:
-            s.sendall(self.query)
-            data = b''
-            while b'\n' not in data:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return 'no reply within %.1f s (%r)' % (3 * PROMPT, data)
-                s.settimeout(left)
-                chunk = s.recv(4096)
-                if not chunk:
-                    return 'closed without a reply (%r)' % data
-                data += chunk
-            return data.decode('latin-1')
-
-    def _run(self):
-        while not self._stop.is_set():
-            start = time.monotonic()
-            try:
-                reply = self._probe()
-            except OSError as e:
-                reply = 'error: %r' % e
-            self.probes.append((start, time.monotonic(), reply))
-            self._stop.wait(PERIOD)
-
-    def problems(self, start, end, least=2):
-        """What went wrong between start and end (empty: served throughout)."""
-        out = []
-        probes = [p for p in self.probes if start <= p[1] <= end]
-        for t0, t1, reply in probes:
-            if reply != self.expect:
-                out.append('probe at +%.2f s: %r' % (t0 - start, reply))
-            elif t1 - t0 > PROMPT:
-                out.append('probe at +%.2f s answered after %.2f s' % (t0 - start, t1 - t0))
-        done = [start] + sorted(t1 for _, t1, r in probes if r == self.expect) + [end]
-        gap, at = max((b - a, a) for a, b in zip(done, done[1:]))
-        if gap > MAX_GAP:
-            out.append('no answer for %.2f s from +%.2f s' % (gap, at - start))
-        if len(done) - 2 < least:
-            out.append('only %d probes answered in %.1f s' % (len(done) - 2, end - start))
-        return out
 
 
 class Conn:
@@ -232,8 +160,7 @@ class FloodTest(identtest.DaemonTestCase):
         all established when it returns."""
         f = Flood()
         self.addCleanup(f.close)
-        sentinel = Sentinel(self.port, self.sc.local_port, self.sc.remote_port).start()
-        self.addCleanup(sentinel.stop)
+        sentinel = self.sentinel(self.d, S, self.sc)
         for addr in DRIPPERS:
             for _ in range(DRIPS_PER_ADDR):
                 f.add(Conn(addr, self.port, drip=DRIP))
@@ -281,15 +208,6 @@ class FloodTest(identtest.DaemonTestCase):
         q = self.querier(D, self.port, source=source)
         self.assertEqual(q.query(1000, 7), error(1000, 7, 'NO-USER'), msg)
 
-    def assertWorkersIntact(self):
-        self.assertFalse(self.d.exited(), 'the daemon exited:\n' + self.d.log()[-3000:])
-        kids = sorted(p for p in identtest.children(self.d.pid) if identtest.alive(p))
-        self.assertEqual(kids, self.kids, 'a worker died and was replaced:\n'
-                         + self.d.log()[-3000:])
-        bad = [l for l in self.d.log().splitlines()
-               if re.search(r'exited|killed|seccomp|keep dying|stopping it', l)]
-        self.assertEqual(bad, [], 'the log')
-
     # ---------------------------------------------------------------- tests
 
     def test_idle_flood_within_the_limits(self):
@@ -319,7 +237,7 @@ class FloodTest(identtest.DaemonTestCase):
         self.assertServed(FLOOD, 'the flooding host, once its connections are gone')
         self.assertIsNotNone(self.d.wait_log(r'peer=%s idle time-out' % re.escape(FLOOD)))
         self.assertIsNone(self.d.wait_log(r'refused', timeout=0), 'within the limits')
-        self.assertWorkersIntact()
+        self.assertWorkersIntact(self.d, self.kids)
 
     def test_per_host_limit_refuses_the_excess(self):
         """3000 connections from one host with the default --max-per-host
@@ -355,7 +273,7 @@ class FloodTest(identtest.DaemonTestCase):
             r'peer=%s refused: per-host connection limit' % re.escape(FLOOD)))
         self.assertIsNone(self.d.wait_log(r'peer=(%s|%s) refused' % (
             re.escape(S), '|'.join(map(re.escape, DRIPPERS))), timeout=0))
-        self.assertWorkersIntact()
+        self.assertWorkersIntact(self.d, self.kids)
 
 
 if __name__ == '__main__':

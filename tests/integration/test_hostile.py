@@ -28,7 +28,6 @@ import re
 import select
 import socket
 import struct
-import threading
 import time
 
 import identtest
@@ -56,12 +55,13 @@ BATCH = 25
 # Bound on one batch of conversations.
 RUN_DEADLINE = 20.0
 
-# Sentinel: a probe every PERIOD s; each must be answered within PROMPT s,
-# and no stretch of more than MAX_GAP s may pass without an answer.
-PERIOD = 0.05
-PROMPT = 1.0
-MAX_GAP = 1.5
-
+# src/limits.h MAX_QUERIES_MAX: the largest --max-queries.
+MAX_QUERIES_MAX = 100000
+# Lines the network child answers itself, pipelined on one connection: the
+# child once nested a call per such line and crashed after about 11,000.
+PIPELINED_LOCAL = 40000
+# Connections pipelining that many lines at once.
+PIPELINERS = 16
 
 # --------------------------------------------------------------------------
 # The model of doc/design.md §1
@@ -95,76 +95,6 @@ def owed(data, answer, max_queries):
         else:
             replies.append(error(sp, cp, 'INVALID-PORT'))
     return replies, True
-
-
-# --------------------------------------------------------------------------
-# The sentinel: another client, answered throughout
-
-
-class Sentinel:
-    """From its own address, asks the daemon about a real connection of
-    USER1 on a fresh connection every PERIOD s, in a thread, and records
-    (start, end, reply or error) for every probe."""
-
-    def __init__(self, port, sp, cp):
-        self.port = port
-        self.query = ('%d , %d\r\n' % (sp, cp)).encode()
-        self.expect = userid(sp, cp, USER1)
-        self.probes = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def start(self):
-        self._thread.start()
-        return self
-
-    def stop(self):
-        self._stop.set()
-        self._thread.join(10)
-
-    def _probe(self):
-        deadline = time.monotonic() + 3 * PROMPT
-        with connect_from(S, D, self.port, timeout=3 * PROMPT) as s:
-            s.sendall(self.query)
-            data = b''
-            while b'\n' not in data:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return 'no reply within %.1f s (%r)' % (3 * PROMPT, data)
-                s.settimeout(left)
-                chunk = s.recv(4096)
-                if not chunk:
-                    return 'closed without a reply (%r)' % data
-                data += chunk
-            return data.decode('latin-1')
-
-    def _run(self):
-        while not self._stop.is_set():
-            start = time.monotonic()
-            try:
-                reply = self._probe()
-            except OSError as e:
-                reply = 'error: %r' % e
-            self.probes.append((start, time.monotonic(), reply))
-            self._stop.wait(PERIOD)
-
-    def problems(self, start, end, least=2):
-        """What went wrong between start and end (empty: served throughout)."""
-        out = []
-        probes = list(self.probes)
-        for t0, t1, reply in probes:
-            if reply != self.expect:
-                out.append('probe at +%.2f s: %r' % (t0 - start, reply))
-            elif t1 - t0 > PROMPT:
-                out.append('probe at +%.2f s answered after %.2f s' % (t0 - start, t1 - t0))
-        done = [start] + sorted(t1 for _, t1, r in probes
-                                if r == self.expect and start <= t1 <= end) + [end]
-        gap, at = max((b - a, a) for a, b in zip(done, done[1:]))
-        if gap > MAX_GAP:
-            out.append('no answer for %.2f s from +%.2f s' % (gap, at - start))
-        if len(done) - 2 < least:
-            out.append('only %d probes answered in %.1f s' % (len(done) - 2, end - start))
-        return out
 
 
 # --------------------------------------------------------------------------
@@ -373,7 +303,10 @@ class HostileTest(identtest.DaemonTestCase):
         if rest:
             out.append(head + 'a partial line: %r' % rest[:100])
         if lines != c.want:
-            out.append(head + 'replies %r, owed %r' % (lines[:6], c.want[:6]))
+            k = next((i for i, (a, b) in enumerate(zip(lines, c.want)) if a != b),
+                     min(len(lines), len(c.want)))
+            out.append(head + '%d replies, %d owed; from reply %d: %r, owed %r'
+                       % (len(lines), len(c.want), k, lines[k:k + 4], c.want[k:k + 4]))
         if (c.ended is not None) != c.closes:
             out.append(head + ('closed' if c.ended is not None else 'still open')
                        + ' (owed: %s)' % ('close' if c.closes else 'stay open'))
@@ -703,6 +636,49 @@ class HostileTest(identtest.DaemonTestCase):
         with self.watch():
             self.run_convs([many])
 
+    def test_pipelined_local_answers_at_the_largest_max_queries(self):
+        """Tens of thousands of pipelined lines the network child answers
+        itself (INVALID-PORT), at the largest --max-queries: every one is
+        answered, in order, the connection stays open and the network child
+        is the same process afterwards. Also a mix with real queries, whose
+        replies come back from the helper in between."""
+        self.start('--max-queries', str(MAX_QUERIES_MAX))
+        child, _ = identtest.workers(self.d)
+        sp, cp = self.c.local_port, self.c.remote_port
+        local = self.conv('%d x 0,0' % PIPELINED_LOCAL, b'0,0\r\n' * PIPELINED_LOCAL)
+        self.assertEqual((len(local.want), local.closes), (PIPELINED_LOCAL, False))
+
+        def line(i):
+            if i % 1000 == 999:
+                return b'%d , %d\r\n' % (sp, cp)
+            return b'0,0\n' if i % 2 else b'65536 , 1\r\n'
+
+        mixed = self.conv('%d mixed' % PIPELINED_LOCAL,
+                          b''.join(line(i) for i in range(PIPELINED_LOCAL)), hostile=False)
+        self.assertEqual(mixed.want.count(userid(sp, cp, USER1)), PIPELINED_LOCAL // 1000)
+        with self.watch():
+            self.run_convs([local, mixed])
+        self.assertEqual(identtest.workers(self.d)[0], child,
+                         'the network child was replaced:\n' + self.d.log()[-3000:])
+
+    def test_pipelines_take_turns(self):
+        """PIPELINERS connections each pipelining PIPELINED_LOCAL lines the
+        child answers itself, at once, at the largest --max-queries: all are
+        answered, and meanwhile the sentinel on another address is answered
+        within its prompt, because no connection keeps the event loop for
+        more than a few lines at a time."""
+        self.start('--max-queries', str(MAX_QUERIES_MAX))
+        convs = [self.conv('pipeline %d' % i, b'0,0\r\n' * PIPELINED_LOCAL)
+                 for i in range(PIPELINERS)]
+        t0 = time.monotonic()
+        with self.watch() as w:
+            self.run_convs(convs)
+            took = time.monotonic() - t0
+        answered = [t1 - t0 for t0, t1, r in w.sentinel.probes if r == w.sentinel.expect]
+        print('\npipelines: %d connections x %d lines answered in %.2f s; the sentinel '
+              'answered %d times, slowest %.1f ms'
+              % (PIPELINERS, PIPELINED_LOCAL, took, len(answered), 1000 * max(answered)))
+
 
 class _Watch:
     """`with self.watch():` runs a sentinel on the latest daemon for the
@@ -715,7 +691,7 @@ class _Watch:
     def __enter__(self):
         t = self.t
         self.kids = sorted(identtest.children(t.d.pid))
-        self.sentinel = Sentinel(t.port, t.sc.local_port, t.sc.remote_port).start()
+        self.sentinel = t.sentinel(t.d, S, t.sc)
         time.sleep(0.2)             # answered before the attack, too
         self.start = time.monotonic()
         return self
@@ -729,12 +705,7 @@ class _Watch:
         t = self.t
         problems = self.sentinel.problems(self.start, end)
         t.assertEqual(problems, [], 'another client was not served throughout')
-        t.assertFalse(t.d.exited(), 'the daemon exited:\n' + t.d.log()[-3000:])
-        kids = sorted(p for p in identtest.children(t.d.pid) if identtest.alive(p))
-        t.assertEqual(kids, self.kids, 'a worker died and was replaced:\n' + t.d.log()[-3000:])
-        bad = [l for l in t.d.log().splitlines()
-               if re.search(r'exited|killed|seccomp|keep dying|stopping it', l)]
-        t.assertEqual(bad, [], 'the log')
+        t.assertWorkersIntact(t.d, self.kids)
         return False
 
 

@@ -150,19 +150,29 @@ class LimitsTest(identtest.DaemonTestCase):
     # ---- --max-connections
 
     def test_max_connections(self):
+        """A full table: a host that holds as many connections as any other
+        is refused; one that holds fewer takes the place of the longest-idle
+        connection of the host that holds the most (among equals, the one
+        that has held that many the longest), and nothing else closes."""
         self.start('--max-connections', '3', '--max-per-host', '10')
-        held = [self.q(A), self.q(B), self.q(C)]
-        for q in held:
+        a1, b1, c1 = self.q(A), self.q(B), self.q(C)
+        for q in (a1, b1, c1):
             self.assertServed(q)
-        extra = self.q(E)
-        self.assertRefused(extra, '4th connection with --max-connections 3')
-        for q in held:
-            self.assertServed(q, 'existing connections still answered')
-        held[0].close()
+        extra = self.q(A)
+        self.assertRefused(extra, '4th connection with --max-connections 3, from a '
+                           'host holding as many as any other')
+        self.assertIsNotNone(self.d.wait_log(r'peer=127\.0\.3\.2 refused: connection limit'))
+        e1 = self.q(E)
+        self.assertServed(e1, 'a host holding none, with the table full')
+        self.assertRefused(a1, 'the place of the host that came to hold 1 first')
+        for q in (b1, c1):
+            self.assertServed(q, 'other connections untouched')
+        # the place a1 had is taken: a closed connection frees one
+        c1.close()
         time.sleep(0.5)
-        again = self.q(E)
+        again = self.q(A)
         self.assertServed(again, 'after one of the three closed')
-
+        self.assertTrue(b1.is_open() and e1.is_open(), 'nothing closed for a free place')
 
 if __name__ == '__main__':
     identtest.main()
