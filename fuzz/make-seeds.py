@@ -202,6 +202,10 @@ def replies():
     w('control', '1 , 2 : USERID : UNIX : a\x1b[2Jb\r\n')
     w('six-digit-port', '123456 , 2 : ERROR : NO-USER\r\n')
     w('bare-cr', '1 , 2 : ERROR : NO-USER\r')
+    w('bidi-override', '1 , 2 : USERID : UNIX,UTF-8 : \u202eecila \u2067x\u2069\r\n')
+    w('invisible', '1 , 2 : USERID : UNIX,UTF-8 : ro\u200bot\ufeff\U000e0041\\\r\n')
+    write('replyparse', 'not-utf8',
+          b'1 , 2 : USERID : UNIX : \xc0\xaf\xed\xa0\x80\xf4\x90\x80\x80\xe2\x80caf\xe9\r\n')
 
 
 # ---- token: lines of text (tokens, periods, times), also read as bytes ----
