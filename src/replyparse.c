@@ -9,7 +9,6 @@
 #include "replyparse.h"
 
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -276,6 +275,8 @@ static const struct { uint32_t lo, hi; } hidden_ranges[] = {
 
 static bool is_hidden(uint32_t cp)
 {
+	if (cp >= 0x20 && cp < 0x7f) /* printable ASCII: most of any name */
+		return false;
 	for (size_t i = 0; i < sizeof hidden_ranges / sizeof hidden_ranges[0]; i++)
 		if (cp >= hidden_ranges[i].lo && cp <= hidden_ranges[i].hi)
 			return true;
@@ -286,30 +287,47 @@ static bool is_hidden(uint32_t cp)
  * something did not fit (nothing is written after that). */
 struct sink {
 	char *p;
-	size_t left; /* room, the NUL included */
+	size_t left; /* room, the final NUL included */
 	bool full;
 };
 
-/* Appends n characters whole, or nothing and marks the sink full. */
+/* Appends n characters whole (always leaving room for the NUL), or
+ * nothing and marks the sink full. */
 static void put(struct sink *o, const char *s, size_t n)
 {
 	if (o->full || n >= o->left) {
 		o->full = true;
 		return;
 	}
-	memcpy(o->p, s, n);
+	for (size_t i = 0; i < n; i++)
+		o->p[i] = s[i];
 	o->p += n;
 	o->left -= n;
-	*o->p = '\0';
 }
 
-/* "\xHH" for an octet that is not UTF-8, "\u{XXXX}" for a code point. */
-static void put_escape(struct sink *o, const char *fmt, uint32_t v)
+/* "\xHH" for an octet that is not UTF-8 (open "x", close "", 2 digits),
+ * "\u{XXXX}" for a code point (open "u{", close "}", at least 4 digits):
+ * upper-case hex, made by hand since this runs for every octet of a
+ * hostile reply. */
+static void put_escape(struct sink *o, const char *open, const char *close,
+                       int min_digits, uint32_t v)
 {
-	char e[sizeof "\\u{10FFFF}"];
-	int n = snprintf(e, sizeof e, fmt, (unsigned)v);
+	char e[sizeof "\\u{10FFFF}"], digits[8];
+	int nd = 0;
+	size_t n = 0;
 
-	put(o, e, (size_t)n);
+	do {
+		digits[nd++] = "0123456789ABCDEF"[v & 0xf];
+		v >>= 4;
+	} while (v != 0 || nd < min_digits);
+	e[n++] = '\\';
+	for (; *open; open++)
+		e[n++] = *open;
+	while (nd > 0)
+		e[n++] = digits[--nd];
+	for (; *close; close++)
+		e[n++] = *close;
+	put(o, e, n);
 }
 
 int ident_visible(const char *in, size_t len, char *out, size_t size)
@@ -318,20 +336,20 @@ int ident_visible(const char *in, size_t len, char *out, size_t size)
 	struct sink o = { out, size, size == 0 };
 	uint32_t cp;
 
-	if (size > 0)
-		out[0] = '\0';
 	for (size_t i = 0; i < len && !o.full;) {
 		size_t n = utf8_decode(s + i, len - i, &cp);
 
 		if (n == 0)
-			put_escape(&o, "\\x%02X", s[i++]);
+			put_escape(&o, "x", "", 2, s[i++]);
 		else if (is_hidden(cp))
-			put_escape(&o, "\\u{%04X}", cp);
+			put_escape(&o, "u{", "}", 4, cp);
 		else if (cp == '\\')
 			put(&o, "\\\\", 2);
 		else
 			put(&o, in + i, n);
 		i += n;
 	}
+	if (size > 0)
+		*o.p = '\0';
 	return o.full ? -1 : 0;
 }
