@@ -4,13 +4,15 @@
  *
  * Input: a flags byte, a 32-bit sequence number, then either the tuple
  * asked about (flags & FROM_INPUT: family byte, two 16-byte addresses, two
- * 16-bit ports) or nothing, the tuple then being taken from the reply's own
- * inet_diag_msg (so that the identity checks pass and the fuzzer reaches
- * what lies behind them); the rest is the reply.
+ * 16-bit ports, and with flags & SCOPED a 32-bit scope id) or nothing, the
+ * tuple then being taken from the reply's own inet_diag_msg (so that the
+ * identity checks pass and the fuzzer reaches what lies behind them); the
+ * rest is the reply.
  *
  * Checked: the result is one of the four, and NL_FOUND only for a
- * SOCK_DIAG_BY_FAMILY message with our sequence number, both ports, an
- * inode, an owning state, and the uid it carries. Also a round trip: the
+ * SOCK_DIAG_BY_FAMILY message with our sequence number, both ports, the
+ * interface of a scoped IPv6 tuple, an inode, an owning state, and the uid
+ * it carries. Also a round trip: the
  * request nl_build_request makes, answered the way the kernel answers it
  * (the same identity, an established socket with an inode), parses as
  * NL_FOUND with that uid. */
@@ -33,6 +35,9 @@ enum {
 	FROM_INPUT = 1,     /* the tuple is spelt out in the input */
 	SEQ_FROM_REPLY = 2, /* the sequence number is the reply's own */
 	FAMILY6 = 4,        /* a derived tuple is AF_INET6 (else AF_INET) */
+	SCOPED = 8,         /* the tuple has a scope id: 4 more input bytes
+	                       after a spelt-out tuple, else the reply's
+	                       idiag_if */
 };
 
 /* family, local[16], remote[16], local port, remote port */
@@ -68,7 +73,7 @@ static void tuple_from_input(const uint8_t *p, struct tcp_tuple *t)
  * asked it: an AF_INET tuple takes the first four bytes of an AF_INET
  * message's addresses, or the last four of an AF_INET6 one's (v4-mapped). */
 static void tuple_from_reply(const uint8_t *r, size_t len, int family,
-                             struct tcp_tuple *t)
+                             int scoped, struct tcp_tuple *t)
 {
 	struct inet_diag_msg m;
 
@@ -83,6 +88,8 @@ static void tuple_from_reply(const uint8_t *r, size_t len, int family,
 	memcpy(t->remote, (const uint8_t *)m.id.idiag_dst + off, n);
 	t->local_port = ntohs(m.id.idiag_sport);
 	t->remote_port = ntohs(m.id.idiag_dport);
+	if (scoped)
+		t->scope_id = m.id.idiag_if;
 }
 
 /* What NL_FOUND promises about the reply. */
@@ -103,6 +110,8 @@ static void check_found(const uint8_t *r, size_t len,
 	           m.idiag_state != TCP_TIME_WAIT && m.idiag_state != 0);
 	FUZZ_CHECK(ntohs(m.id.idiag_sport) == t->local_port &&
 	           ntohs(m.id.idiag_dport) == t->remote_port);
+	FUZZ_CHECK(t->family != AF_INET6 || t->scope_id == 0 ||
+	           m.id.idiag_if == t->scope_id);
 }
 
 /* The kernel's answer to a request: the request's own identity back, as
@@ -126,6 +135,7 @@ static void round_trip(const struct tcp_tuple *t, int family, uint32_t seq,
 	           h.nlmsg_type == SOCK_DIAG_BY_FAMILY &&
 	           !(h.nlmsg_flags & NLM_F_DUMP));
 	FUZZ_CHECK(rq.sdiag_family == family && rq.sdiag_protocol == IPPROTO_TCP);
+	FUZZ_CHECK(rq.id.idiag_if == (t->family == AF_INET6 ? t->scope_id : 0));
 
 	memset(&m, 0, sizeof m);
 	m.idiag_family = rq.sdiag_family;
@@ -160,9 +170,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		tuple_from_input(data, &t);
 		data += TUPLE_BYTES;
 		size -= TUPLE_BYTES;
+		if (flags & SCOPED) {
+			if (size < sizeof t.scope_id)
+				return 0;
+			memcpy(&t.scope_id, data, sizeof t.scope_id);
+			data += sizeof t.scope_id;
+			size -= sizeof t.scope_id;
+		}
 	} else {
 		tuple_from_reply(data, size, flags & FAMILY6 ? AF_INET6 : AF_INET,
-		                 &t);
+		                 flags & SCOPED, &t);
 	}
 	if ((flags & SEQ_FROM_REPLY) && size >= NLMSG_HDRLEN)
 		seq = get32(data + offsetof(struct nlmsghdr, nlmsg_seq));

@@ -8,7 +8,13 @@
  * leaves nothing behind. And a round trip: a USERID reply that
  * reply_format_userid accepts (src/reply.c, what privident itself sends)
  * parses back to the same ports, operating system and user id, with
- * ",UTF-8" exactly when the user id is not ASCII. */
+ * ",UTF-8" exactly when the user id is not ASCII.
+ *
+ * ident_visible, on the user id and on the raw input (up to USERID_MAX
+ * octets): it fits IDENT_VISIBLE_MAX, its text holds no control octet,
+ * reads back (undoing the escapes) to exactly the octets given, and is
+ * left alone by a second pass except that its backslashes double: nothing
+ * it shows as it is would itself be escaped. */
 #include <stdbool.h>
 #include <string.h>
 
@@ -73,18 +79,117 @@ static void round_trip(const struct ident_reply *r)
 	FUZZ_CHECK(strcmp(back.charset, ascii(r->userid) ? "" : "UTF-8") == 0);
 }
 
+/* One hex digit's value, or -1. */
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Reads the hex digits at *p up to stop, advancing *p past them. */
+static uint32_t hex(const char **p, char stop)
+{
+	uint32_t v = 0;
+
+	for (; **p != stop; (*p)++) {
+		FUZZ_CHECK(hexval(**p) >= 0 && v < 0x10000000u);
+		v = v << 4 | (uint32_t)hexval(**p);
+	}
+	return v;
+}
+
+/* UTF-8 of cp (as ident_visible escaped it, at most U+10FFFF). */
+static size_t put_utf8(uint32_t cp, uint8_t *o)
+{
+	FUZZ_CHECK(cp <= 0x10ffff);
+	if (cp < 0x80) {
+		o[0] = (uint8_t)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		o[0] = (uint8_t)(0xc0 | cp >> 6);
+		o[1] = (uint8_t)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		o[0] = (uint8_t)(0xe0 | cp >> 12);
+		o[1] = (uint8_t)(0x80 | (cp >> 6 & 0x3f));
+		o[2] = (uint8_t)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	o[0] = (uint8_t)(0xf0 | cp >> 18);
+	o[1] = (uint8_t)(0x80 | (cp >> 12 & 0x3f));
+	o[2] = (uint8_t)(0x80 | (cp >> 6 & 0x3f));
+	o[3] = (uint8_t)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/* Undoes ident_visible's escapes into o; returns the length. */
+static size_t unescape(const char *t, uint8_t *o)
+{
+	size_t n = 0;
+
+	while (*t) {
+		if (*t != '\\') {
+			o[n++] = (uint8_t)*t++;
+		} else if (t[1] == '\\') {
+			o[n++] = '\\';
+			t += 2;
+		} else if (t[1] == 'x') {
+			FUZZ_CHECK(hexval(t[2]) >= 0 && hexval(t[3]) >= 0);
+			o[n++] = (uint8_t)(hexval(t[2]) << 4 | hexval(t[3]));
+			t += 4;
+		} else {
+			FUZZ_CHECK(t[1] == 'u' && t[2] == '{');
+			t += 3;
+			n += put_utf8(hex(&t, '}'), o + n);
+			t++;
+		}
+	}
+	return n;
+}
+
+static void check_visible(const char *in, size_t len)
+{
+	static char out[IDENT_VISIBLE_MAX], again[2 * IDENT_VISIBLE_MAX];
+	static uint8_t back[IDENT_VISIBLE_MAX];
+	size_t n, slashes = 0;
+
+	FUZZ_CHECK(ident_visible(in, len, out, sizeof out) == 0);
+	n = strlen(out);
+	FUZZ_CHECK(n < sizeof out);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)out[i];
+
+		FUZZ_CHECK(c >= 0x20 && c != 0x7f);
+		FUZZ_CHECK(!(c == 0xc2 && i + 1 < n &&
+		             (unsigned char)out[i + 1] < 0xa1)); /* C1, NBSP */
+		slashes += c == '\\';
+	}
+	FUZZ_CHECK(unescape(out, back) == len && memcmp(back, in, len) == 0);
+	FUZZ_CHECK(ident_visible(out, n, again, sizeof again) == 0);
+	FUZZ_CHECK(strlen(again) == n + slashes);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ident_reply r;
 
 	/* A sentinel, to see that a failure clears what it touched. */
 	memset(&r, 0xa5, sizeof r);
+	if (size <= USERID_MAX)
+		check_visible((const char *)data, size);
 	if (ident_reply_parse((const char *)data, size, &r) != 0) {
 		FUZZ_CHECK(is_zero(&r, sizeof r));
 		return 0;
 	}
 	check_fields(&r);
-	if (r.is_userid)
+	if (r.is_userid) {
 		round_trip(&r);
+		check_visible(r.userid, strlen(r.userid));
+	}
 	return 0;
 }

@@ -95,16 +95,16 @@ def ipcs():
 
 NLMSG_ERROR, SOCK_DIAG_BY_FAMILY = 2, 20
 TCP_ESTABLISHED, TCP_TIME_WAIT, TCP_LISTEN, TCP_CLOSE = 1, 6, 10, 7
-FROM_INPUT, SEQ_FROM_REPLY, FAMILY6 = 1, 2, 4
+FROM_INPUT, SEQ_FROM_REPLY, FAMILY6, SCOPED = 1, 2, 4, 8
 
 
 def nlmsg(mtype, seq, body, flags=0):
     return struct.pack('<IHHII', 16 + len(body), mtype, flags, seq, 0) + body
 
 
-def diag(family, state, sport, dport, src, dst, uid, inode, attrs=b''):
+def diag(family, state, sport, dport, src, dst, uid, inode, attrs=b'', ifindex=0):
     ident = struct.pack('>HH', sport, dport) + src.ljust(16, b'\0') + \
-        dst.ljust(16, b'\0') + struct.pack('<III', 0, 0xffffffff, 0xffffffff)
+        dst.ljust(16, b'\0') + struct.pack('<III', ifindex, 0xffffffff, 0xffffffff)
     body = struct.pack('<BBBB', family, state, 0, 0) + ident + \
         struct.pack('<IIIII', 0, 0, 0, uid, inode)
     return body + attrs
@@ -148,6 +148,12 @@ def netlinks():
     tup_other = bytes([0]) + lo.ljust(16, b'\0') + b'\x7f\0\0\2'.ljust(16, b'\0') + \
         struct.pack('>HH', 6193, 23)
     nl('other-peer', FROM_INPUT, 11, nlmsg(SOCK_DIAG_BY_FAMILY, 11, est), tup_other)
+    ll1, ll2 = b'\xfe\x80' + b'\0' * 13 + b'\1', b'\xfe\x80' + b'\0' * 13 + b'\2'
+    ll = diag(AF_INET6, TCP_ESTABLISHED, 6193, 23, ll1, ll2, 1000, 4242, ifindex=3)
+    nl('link-local', SEQ_FROM_REPLY | FAMILY6 | SCOPED, 0, nlmsg(SOCK_DIAG_BY_FAMILY, 6, ll))
+    tup_ll = bytes([1]) + ll1 + ll2 + struct.pack('>HH', 6193, 23)
+    nl('link-local-other-link', FROM_INPUT | SCOPED, 12, nlmsg(SOCK_DIAG_BY_FAMILY, 12, ll),
+       tup_ll + struct.pack('<I', 4))
 
 
 # ---- config: configuration text, also read as key=value lines ------------
@@ -196,6 +202,10 @@ def replies():
     w('control', '1 , 2 : USERID : UNIX : a\x1b[2Jb\r\n')
     w('six-digit-port', '123456 , 2 : ERROR : NO-USER\r\n')
     w('bare-cr', '1 , 2 : ERROR : NO-USER\r')
+    w('bidi-override', '1 , 2 : USERID : UNIX,UTF-8 : \u202eecila \u2067x\u2069\r\n')
+    w('invisible', '1 , 2 : USERID : UNIX,UTF-8 : ro\u200bot\ufeff\U000e0041\\\r\n')
+    write('replyparse', 'not-utf8',
+          b'1 , 2 : USERID : UNIX : \xc0\xaf\xed\xa0\x80\xf4\x90\x80\x80\xe2\x80caf\xe9\r\n')
 
 
 # ---- token: lines of text (tokens, periods, times), also read as bytes ----

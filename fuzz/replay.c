@@ -1,7 +1,8 @@
-/* A plain driver for the fuzz targets: without libFuzzer (-Dfuzzing=false)
- * each target is linked with this file, and `meson test --suite fuzz` runs
- * it over the target's seed corpus, so every corpus file (the seeds and the
- * reproducers of fixed bugs) is a regression test in every build.
+/* A plain driver for the fuzz targets: with -Dfuzzing_engine=none (the
+ * default) each target is linked with this file, and `meson test --suite
+ * fuzz` runs it over the target's seed corpus, so every corpus file (the
+ * seeds and the reproducers of fixed bugs) is a regression test in every
+ * build.
  *
  * Usage: fuzz-TARGET FILE|DIR...  Runs LLVMFuzzerTestOneInput once on each
  * file, and on each regular file in each directory (not recursively), in

@@ -9,11 +9,9 @@
 #include "keyfile.h"
 #include "token.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,9 +64,9 @@ struct opt {
 	X("foreground", "-f, ", K_BOOL, F(foreground), 0, 0, NULL, "",        \
 	  "stay in the foreground and log to standard error")                \
 	X("listen", "-l, ", K_LISTEN, 0, 0, 0, NULL, " ADDR[:PORT]",          \
-	  "listen on ADDR, [IPV6ADDR]:PORT or :PORT (all addresses);\n"       \
-	  "        repeatable; default: port " STR(DEFAULT_PORT)                \
-	  " on all addresses")                                                \
+	  "listen on ADDR, [IPV6ADDR]:PORT, [fe80::1%IF]:PORT or :PORT\n"    \
+	  "        (all addresses); repeatable; default: port "                 \
+	  STR(DEFAULT_PORT) " on all addresses")                              \
 	X("user", "-u, ", K_USER, 0, 0, 0, NULL, " NAME",                     \
 	  "run the workers as user NAME (default " DEFAULT_USER ")")          \
 	X("inetd", "    ", K_BOOL, F(inetd), 0, 0, NULL, "",                  \
@@ -217,153 +215,6 @@ static bool parse_uint(const char *s, unsigned min, unsigned max,
 		return false;
 	*out = (unsigned)n;
 	return true;
-}
-
-/* --- listen addresses --------------------------------------------------- */
-
-static void make_addr(struct listen_addr *out, int af, const void *a,
-                      unsigned port)
-{
-	memset(out, 0, sizeof *out);
-	if (af == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&out->addr;
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)port);
-		memcpy(&sin->sin_addr, a, sizeof sin->sin_addr);
-		out->len = sizeof *sin;
-	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&out->addr;
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)port);
-		memcpy(&sin6->sin6_addr, a, sizeof sin6->sin6_addr);
-		out->len = sizeof *sin6;
-	}
-}
-
-/* Splits s into the address text and the port text (NULL: none).
- * Returns the address family the address must have (AF_UNSPEC: the
- * any address), or -1 if the shape is wrong. */
-static int split_listen(const char *s, char *host, size_t hostsz,
-                        const char **port)
-{
-	const char *colon = strchr(s, ':');
-	const char *end;
-	size_t n;
-	int af;
-
-	*port = NULL;
-	if (s[0] == '[') {
-		end = strchr(s, ']');
-		if (end == NULL || (end[1] != '\0' && end[1] != ':'))
-			return -1;
-		if (end[1] == ':')
-			*port = end + 2;
-		s++;
-		af = AF_INET6;
-	} else if (colon != NULL && strchr(colon + 1, ':') == NULL) {
-		end = colon;  /* exactly one colon: ADDR:PORT */
-		*port = colon + 1;
-		af = AF_INET;
-	} else {
-		end = s + strlen(s);  /* no colon: IPv4; several: bare IPv6 */
-		af = colon != NULL ? AF_INET6 : AF_INET;
-	}
-	n = (size_t)(end - s);
-	if (n >= hostsz)
-		return -1;
-	memcpy(host, s, n);
-	host[n] = '\0';
-	if (af == AF_INET && (n == 0 || strcmp(host, "*") == 0))
-		return AF_UNSPEC;
-	return af;
-}
-
-int parse_listen(const char *s, struct listen_addr *out, char *err,
-                 size_t errsz)
-{
-	char host[INET6_ADDRSTRLEN + 1], sb[SHOW_MAX + 4];
-	unsigned char a[sizeof(struct in6_addr)];
-	const char *port;
-	unsigned portnum = DEFAULT_PORT;
-	int af;
-
-	if (s == NULL || *s == '\0') {
-		seterr(err, errsz, "an address is needed");
-		return -1;
-	}
-	af = split_listen(s, host, sizeof host, &port);
-	if (af == -1) {
-		seterr(err, errsz, "'%s' is not ADDR[:PORT] or [IPV6ADDR][:PORT]",
-		       show(s, sb));
-		return -1;
-	}
-	if (port != NULL && !parse_uint(port, 1, 65535, &portnum)) {
-		seterr(err, errsz, "'%s': the port must be a number from 1 to 65535",
-		       show(s, sb));
-		return -1;
-	}
-	if (af == AF_UNSPEC) {  /* all addresses: "::", made dual-stack */
-		af = AF_INET6;
-		memcpy(a, &in6addr_any, sizeof in6addr_any);
-	} else if (inet_pton(af, host, a) != 1) {
-		seterr(err, errsz, "'%s' is not a numeric %s address", show(s, sb),
-		       af == AF_INET ? "IPv4" : "IPv6");
-		return -1;
-	}
-	make_addr(out, af, a, portnum);
-	return 0;
-}
-
-static unsigned addr_port(const struct listen_addr *l)
-{
-	if (l->addr.ss_family == AF_INET)
-		return ntohs(((const struct sockaddr_in *)&l->addr)->sin_port);
-	return ntohs(((const struct sockaddr_in6 *)&l->addr)->sin6_port);
-}
-
-/* The wildcard address of l's family ("0.0.0.0" or "::")? */
-static bool addr_is_any(const struct listen_addr *l)
-{
-	if (l->addr.ss_family == AF_INET)
-		return ((const struct sockaddr_in *)&l->addr)->sin_addr.s_addr ==
-		       htonl(INADDR_ANY);
-	return IN6_IS_ADDR_UNSPECIFIED(
-		&((const struct sockaddr_in6 *)&l->addr)->sin6_addr);
-}
-
-/* "[::1]:113" or "127.0.0.1:113", for messages. */
-static void addr_text(const struct listen_addr *l, char *buf, size_t sz)
-{
-	char a[INET6_ADDRSTRLEN];
-
-	if (l->addr.ss_family == AF_INET) {
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)&l->addr)->sin_addr,
-		          a, sizeof a);
-		snprintf(buf, sz, "%s:%u", a, addr_port(l));
-	} else {
-		inet_ntop(AF_INET6,
-		          &((const struct sockaddr_in6 *)&l->addr)->sin6_addr, a,
-		          sizeof a);
-		snprintf(buf, sz, "[%s]:%u", a, addr_port(l));
-	}
-}
-
-/* Would binding both fail? The same address twice, or a wildcard and
- * anything on the same port: "::" is made dual-stack, so it covers IPv4
- * too, and "0.0.0.0" covers every IPv4 address. */
-static bool addrs_overlap(const struct listen_addr *x,
-                          const struct listen_addr *y)
-{
-	bool xany = addr_is_any(x), yany = addr_is_any(y);
-
-	if (addr_port(x) != addr_port(y))
-		return false;
-	if (x->len == y->len && memcmp(&x->addr, &y->addr, x->len) == 0)
-		return true;
-	if ((xany && x->addr.ss_family == AF_INET6) ||
-	    (yany && y->addr.ss_family == AF_INET6))
-		return true;
-	return x->addr.ss_family == y->addr.ss_family && (xany || yany);
 }
 
 /* --- setters, one per kind ---------------------------------------------- */
@@ -586,7 +437,7 @@ static int set_listen(struct config *c, const struct opt *o,
 	struct listen_addr la;
 
 	(void)o;
-	if (parse_listen(v, &la, why, REASON_MAX) != 0)
+	if (sa_parse_listen(v, DEFAULT_PORT, &la, why, REASON_MAX) != 0)
 		return -1;
 	if (c->listen_src != src) {
 		c->nlisten = 0;
@@ -826,33 +677,15 @@ static int validate_ranges(const struct config *c, char *err, size_t errsz)
 
 static int validate_listen(const struct config *c, char *err, size_t errsz)
 {
-	char a[INET6_ADDRSTRLEN + 16], b[INET6_ADDRSTRLEN + 16];
+	char why[REASON_MAX];
 
 	if (c->nlisten > LISTEN_MAX) {
 		seterr(err, errsz, "listen: more than %d addresses", LISTEN_MAX);
 		return -1;
 	}
-	for (unsigned i = 0; i < c->nlisten; i++) {
-		const struct listen_addr *x = &c->listen[i];
-		bool v4 = x->addr.ss_family == AF_INET &&
-		          x->len == sizeof(struct sockaddr_in);
-		bool v6 = x->addr.ss_family == AF_INET6 &&
-		          x->len == sizeof(struct sockaddr_in6);
-
-		if ((!v4 && !v6) || addr_port(x) == 0) {
-			seterr(err, errsz, "listen: address %u is malformed", i + 1);
-			return -1;
-		}
-		for (unsigned j = 0; j < i; j++) {
-			if (!addrs_overlap(&c->listen[j], x))
-				continue;
-			addr_text(&c->listen[j], a, sizeof a);
-			addr_text(x, b, sizeof b);
-			seterr(err, errsz,
-			       "listen: %s and %s overlap (the same address, or "
-			       "all addresses, on the same port)", a, b);
-			return -1;
-		}
+	if (sa_check_listen(c->listen, c->nlisten, why, sizeof why) != 0) {
+		seterr(err, errsz, "listen: %s", why);
+		return -1;
 	}
 	return 0;
 }

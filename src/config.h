@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 #include "limits.h"
+#include "sockaddr.h"
 
 #define DEFAULT_CONFIG_PATH "/etc/privident/privident.conf"
 #define DEFAULT_USER "_privident"
@@ -24,11 +25,6 @@ enum reply_mode {
 /* uids lo..hi, both included. */
 struct uid_range {
 	uint32_t lo, hi;
-};
-
-struct listen_addr {
-	struct sockaddr_storage addr; /* AF_INET or AF_INET6, port set */
-	socklen_t len;
 };
 
 /* Where a setting comes from. A later source overrides an earlier one; a
@@ -94,11 +90,6 @@ bool config_reads_home(const struct config *c);
 
 /* Checks that the settings make sense together. */
 int config_validate(const struct config *c, char *err, size_t errsz);
-
-/* "ADDR[:PORT]", "[V6ADDR]:PORT", "V6ADDR", ":PORT" (all addresses) or
- * "*:PORT". Port 1-65535, default DEFAULT_PORT. */
-int parse_listen(const char *s, struct listen_addr *out, char *err,
-                 size_t errsz);
 
 /* The command line, kept so that SIGHUP can re-apply it over a re-read
  * file. */

@@ -22,6 +22,7 @@
 #include "netlink.h"
 #include "policy.h"
 #include "seccomp_policy.h"
+#include "sockaddr.h"
 #include "tuple.h"
 
 /* uid -> account cache (name and home directory). Direct-mapped: a miss
@@ -175,8 +176,8 @@ static void log_query(const struct tcp_tuple *t, int have_tuple,
 	char peer[64] = "?", local[64] = "?", res[USERID_MAX + 32];
 
 	if (have_tuple) {
-		log_addr(t->family, t->remote, peer, sizeof(peer));
-		log_addr(t->family, t->local, local, sizeof(local));
+		sa_addr_text(t->family, t->remote, peer, sizeof(peer));
+		sa_addr_text(t->family, t->local, local, sizeof(local));
 	}
 	policy_describe(v, res, sizeof(res));
 	if (r == NL_FOUND)
@@ -244,7 +245,7 @@ static void log_event(const struct ipc_event *e, bool masked)
 		return;
 	}
 
-	log_addr(e->family, e->addr, peer, sizeof(peer));
+	sa_addr_text(e->family, e->addr, peer, sizeof(peer));
 	if (e->kind == EV_BAD_PORT)
 		log_msg(LOG_LVL_INFO, "query peer=%s ports=%u,%u result=%s",
 		        peer, e->ports[0], e->ports[1],

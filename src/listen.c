@@ -14,7 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "sockaddr.h"
 #include "tuple.h"
 
 /* sd_listen_fds(3): passed sockets start at descriptor 3. */
@@ -91,11 +91,11 @@ int listen_activated(struct listen_set *ls, char *err, size_t errsz)
 static int open_one(const struct sockaddr *sa, socklen_t len, int *fdp,
                     char *err, size_t errsz)
 {
-	char name[80];
+	char name[SA_TEXT_MAX];
 	int one = 1, zero = 0;
 	int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
-	log_sockaddr(sa, name, sizeof(name), true);
+	sa_format(sa, len, true, name, sizeof(name));
 	if (fd < 0) {
 		snprintf(err, errsz, "cannot listen on %s: %s", name, strerror(errno));
 		return -1;
@@ -120,55 +120,19 @@ static void default_addr(struct listen_addr *a)
 {
 	int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
-	memset(a, 0, sizeof(*a));
-	if (fd >= 0) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&a->addr;
+	if (fd >= 0)
 		close(fd);
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(DEFAULT_PORT);
-		s6->sin6_addr = in6addr_any;
-		a->len = sizeof(*s6);
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&a->addr;
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(DEFAULT_PORT);
-		s4->sin_addr.s_addr = htonl(INADDR_ANY);
-		a->len = sizeof(*s4);
-	}
+	sa_any(fd >= 0 ? AF_INET6 : AF_INET, DEFAULT_PORT, a);
 }
 
-/* The bytes of an Internet socket address that name it: port and address
- * (sin_port and sin_addr, or sin6_port, sin6_flowinfo and sin6_addr, which
- * lie next to each other). Length 0 for another family. */
-static size_t key_of(const struct sockaddr_storage *ss, const uint8_t **key)
-{
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *s4 = (const void *)ss;
-		*key = (const uint8_t *)&s4->sin_port;
-		return offsetof(struct sockaddr_in, sin_addr) + sizeof(s4->sin_addr) -
-		       offsetof(struct sockaddr_in, sin_port);
-	}
-	if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const void *)ss;
-		*key = (const uint8_t *)&s6->sin6_port;
-		return offsetof(struct sockaddr_in6, sin6_addr) + sizeof(s6->sin6_addr) -
-		       offsetof(struct sockaddr_in6, sin6_port);
-	}
-	return 0;
-}
-
-/* Whether fd is bound to exactly a (family, address, port). */
+/* Whether fd is bound to exactly a (family, address, port, scope). */
 static bool bound_to(int fd, const struct listen_addr *a)
 {
 	struct sockaddr_storage ss = { 0 };
 	socklen_t len = sizeof(ss);
-	const uint8_t *x = NULL, *y = NULL;
 
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0 ||
-	    ss.ss_family != a->addr.ss_family)
-		return false;
-	size_t n = key_of(&ss, &x);
-	return n > 0 && n == key_of(&a->addr, &y) && memcmp(x, y, n) == 0;
+	return getsockname(fd, (struct sockaddr *)&ss, &len) == 0 &&
+	       len <= sizeof(ss) && sa_same(&ss, &a->addr);
 }
 
 /* The index of old's socket bound to a and not yet taken, or -1. */
@@ -243,9 +207,9 @@ void listen_describe(const struct listen_set *ls, char *buf, size_t size)
 	for (unsigned i = 0; i < ls->n && off < size; i++) {
 		struct sockaddr_storage ss;
 		socklen_t l = sizeof(ss);
-		char name[80] = "?";
+		char name[SA_TEXT_MAX] = "?";
 		if (getsockname(ls->fds[i], (struct sockaddr *)&ss, &l) == 0)
-			log_sockaddr((struct sockaddr *)&ss, name, sizeof(name), true);
+			sa_format((struct sockaddr *)&ss, l, true, name, sizeof(name));
 		int n = snprintf(buf + off, size - off, "%s%s", i ? " " : "", name);
 		if (n < 0)
 			break;

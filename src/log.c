@@ -1,8 +1,6 @@
 /* One line per event, to syslog or stderr. */
 #include "log.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -59,33 +57,4 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	if (n > 0 && write(STDERR_FILENO, out, (size_t)n) < 0) {
 		/* Nowhere left to report a failed log write. */
 	}
-}
-
-const char *log_addr(int family, const void *addr, char *buf, size_t size)
-{
-	if (!inet_ntop(family, addr, buf, (socklen_t)size))
-		snprintf(buf, size, "?");
-	return buf;
-}
-
-const char *log_sockaddr(const struct sockaddr *sa, char *buf, size_t size,
-                         bool with_port)
-{
-	char a[INET6_ADDRSTRLEN];
-	const struct sockaddr_in *s4 = (const void *)sa;
-	const struct sockaddr_in6 *s6 = (const void *)sa;
-	bool v6 = sa->sa_family == AF_INET6;
-
-	if (sa->sa_family != AF_INET && !v6) {
-		snprintf(buf, size, "?");
-		return buf;
-	}
-	log_addr(sa->sa_family, v6 ? (const void *)&s6->sin6_addr : (const void *)&s4->sin_addr,
-	         a, sizeof(a));
-	if (!with_port)
-		snprintf(buf, size, "%s", a);
-	else
-		snprintf(buf, size, v6 ? "[%s]:%u" : "%s:%u", a,
-		         ntohs(v6 ? s6->sin6_port : s4->sin_port));
-	return buf;
 }

@@ -1,11 +1,11 @@
 /* Logging: one line per event, to syslog (facility daemon) or to stderr
- * (-f). The network child never logs: its events go through the helper. */
+ * (-f). The network child never logs: its events go through the helper.
+ * Addresses in a line are formatted by sockaddr.h, their one home. */
 #ifndef PRIVIDENT_LOG_H
 #define PRIVIDENT_LOG_H
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <sys/socket.h>
 
 enum log_level { LOG_LVL_ERR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
@@ -15,11 +15,5 @@ void log_open(bool to_stderr);
 void log_close(void);
 void log_msg(enum log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-
-/* Formats an IPv4 or IPv6 address (raw bytes) for a log line. */
-const char *log_addr(int family, const void *addr, char *buf, size_t size);
-/* The same from a sockaddr, with ":port" ("[v6]:port") when with_port. */
-const char *log_sockaddr(const struct sockaddr *sa, char *buf, size_t size,
-                         bool with_port);
 
 #endif

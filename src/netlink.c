@@ -9,7 +9,8 @@
  * lookup falls back to a *listening* socket on the port when no connection
  * matches, so a LISTEN reply means "no such connection". Time-wait, orphaned
  * and request sockets have no inode and are reported with uid 0: no owner,
- * never root. */
+ * never root. A socket bound to an interface (every link-local connection
+ * is) is found only by a request naming that interface in idiag_if. */
 #include "netlink.h"
 
 #include <errno.h>
@@ -100,6 +101,15 @@ static int family_possible(int tfamily, int rfamily)
 	return tfamily == AF_INET6 && rfamily == AF_INET6;
 }
 
+/* The interface to look on: a link-local connection's (its tuple's scope
+ * id), since the kernel finds a socket bound to an interface only when
+ * asked on that interface; 0, any, for every other connection
+ * (doc/design.md §4). */
+static uint32_t request_if(const struct tcp_tuple *t)
+{
+	return t->family == AF_INET6 ? t->scope_id : 0;
+}
+
 size_t nl_build_request(uint8_t *buf, size_t size, const struct tcp_tuple *t,
                         int family, uint32_t seq)
 {
@@ -121,7 +131,7 @@ size_t nl_build_request(uint8_t *buf, size_t size, const struct tcp_tuple *t,
 	r.req.id.idiag_dport = htons(t->remote_port);
 	put_addr(r.req.id.idiag_src, t->local, t->family, family);
 	put_addr(r.req.id.idiag_dst, t->remote, t->family, family);
-	r.req.id.idiag_if = 0;
+	r.req.id.idiag_if = request_if(t);
 	r.req.id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
 	r.req.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
 	memcpy(buf, &r, sizeof r);
@@ -199,10 +209,15 @@ static enum nl_result check_kind(const struct inet_diag_msg *m,
 	return NL_FOUND;
 }
 
+/* A link-local connection must be on the link asked about: the kernel
+ * reports the interface its socket is bound to. */
 static int identity_matches(const struct inet_diag_msg *m,
                             const struct tcp_tuple *t)
 {
-	return ntohs(m->id.idiag_sport) == t->local_port &&
+	uint32_t want_if = request_if(t);
+
+	return (want_if == 0 || m->id.idiag_if == want_if) &&
+	       ntohs(m->id.idiag_sport) == t->local_port &&
 	       ntohs(m->id.idiag_dport) == t->remote_port &&
 	       addr_matches(m->id.idiag_src, m->idiag_family, t, t->local) &&
 	       addr_matches(m->id.idiag_dst, m->idiag_family, t, t->remote);

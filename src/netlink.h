@@ -22,15 +22,16 @@ enum nl_result {
 #define NL_REPLY_MAX 8192
 
 /* Builds the request for tuple t in the given family (AF_INET, or AF_INET6
- * which for an AF_INET tuple asks with v4-mapped addresses). Returns the
- * length, or 0 if size is too small or the family is impossible. */
+ * which for an AF_INET tuple asks with v4-mapped addresses), on the
+ * interface of t's scope id for an IPv6 tuple. Returns the length, or 0 if
+ * size is too small or the family is impossible. */
 size_t nl_build_request(uint8_t *buf, size_t size, const struct tcp_tuple *t,
                         int family, uint32_t seq);
 
 /* Checks a kernel reply field by field against the request: message type,
  * length, sequence number, family, both ports and both addresses (allowing
- * the v4-mapped form of the same address), that it is not a listening
- * socket. */
+ * the v4-mapped form of the same address), the interface of a link-local
+ * connection, that it is not a listening socket. */
 enum nl_result nl_parse_reply(const uint8_t *buf, size_t len,
                               const struct tcp_tuple *t, uint32_t seq,
                               uint32_t *uid);

@@ -5,7 +5,7 @@
  *
  * Tolerant of sloppy servers, strict in what it reports: the reply must
  * parse, must echo the query's ports, and nothing from the server reaches
- * the terminal unless it is printable. Everything below main returns its
+ * the terminal unless it shows what it is. Everything below main returns its
  * errors as text; only main prints. */
 #include <errno.h>
 #include <getopt.h>
@@ -481,36 +481,25 @@ static int ask(const struct options *o, struct ident_reply *r, char *err)
 
 /* --- output ------------------------------------------------------------ */
 
-/* The user id goes to a terminal or a script. It is printed as it came
- * when it is what privident itself would send (UTF-8, no control
- * character); otherwise every octet outside printable ASCII becomes '?',
- * so that no server can send escape sequences to the user's terminal. */
-static void make_printable(char *id)
+/* The user id goes to a terminal or a script: made visible first
+ * (ident_visible), so that no server can send escape sequences to the
+ * user's terminal or make one name look like another with bidirectional
+ * overrides or invisible characters. The opsys, charset and error are
+ * parsed as visible ASCII tokens and need nothing. */
+static int report(const struct options *o, const struct ident_reply *r)
 {
-	char scratch[REPLY_MAX + 1];
+	char id[IDENT_VISIBLE_MAX] = "";
 
-	if (reply_format_userid(scratch, sizeof scratch, 1, 1, "UNIX", id,
-	                        strlen(id)) >= 0)
-		return;
-	for (unsigned char *p = (unsigned char *)id; *p; p++)
-		if (*p < 0x20 || *p >= 0x7f)
-			*p = '?';
-}
-
-/* The opsys, charset and error are parsed as visible ASCII tokens, so
- * only the user id needs cleaning. */
-static int report(const struct options *o, struct ident_reply *r)
-{
 	if (r->is_userid)
-		make_printable(r->userid);
+		ident_visible(r->userid, strlen(r->userid), id, sizeof id);
 	if (!o->verbose && r->is_userid)
-		printf("%s\n", r->userid);
+		printf("%s\n", id);
 	else if (!o->verbose)
 		printf("%s\n", r->error);
 	else if (r->is_userid)
 		printf("%u , %u : USERID : %s%s%s : %s\n", r->server_port,
 		       r->client_port, r->opsys, r->charset[0] ? "," : "",
-		       r->charset, r->userid);
+		       r->charset, id);
 	else
 		printf("%u , %u : ERROR : %s\n", r->server_port, r->client_port,
 		       r->error);

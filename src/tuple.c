@@ -1,6 +1,7 @@
 /* The 4-tuple of the connection a query asks about (doc/design.md §1, §4): both
  * addresses come from the query connection, never from the query text. */
 #include "tuple.h"
+#include "sockaddr.h"
 
 #include <netinet/in.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@ struct endpoint {
 	int family;       /* AF_INET or AF_INET6 */
 	int mapped;       /* AF_INET taken from ::ffff:a.b.c.d */
 	uint8_t addr[16];
+	uint32_t scope;   /* a link-local IPv6 address's interface, else 0 */
 };
 
 /* ::ffff:0:0/96, the prefix of a v4-mapped IPv6 address (RFC 4291 §2.5.5.2). */
@@ -21,57 +23,39 @@ static const uint8_t v4mapped_prefix[12] = {
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff,
 };
 
-static int endpoint_from_in(const struct sockaddr *sa, socklen_t len,
-                            struct endpoint *e)
+static int endpoint_from(const struct sockaddr *sa, socklen_t len,
+                         struct endpoint *e)
 {
-	struct sockaddr_in sin;
+	struct sa_parts p;
 
-	if (len < (socklen_t)sizeof sin)
+	memset(e, 0, sizeof *e);
+	if (sa_parts(sa, len, &p) != 0)
 		return -1;
-	memcpy(&sin, sa, sizeof sin);
-	e->family = AF_INET;
-	e->mapped = 0;
-	memcpy(e->addr, &sin.sin_addr, 4);
-	return 0;
-}
-
-static int endpoint_from_in6(const struct sockaddr *sa, socklen_t len,
-                             struct endpoint *e)
-{
-	struct sockaddr_in6 sin6;
-	const uint8_t *a;
-
-	if (len < (socklen_t)sizeof sin6)
-		return -1;
-	memcpy(&sin6, sa, sizeof sin6);
-	a = sin6.sin6_addr.s6_addr;
-	if (memcmp(a, v4mapped_prefix, sizeof v4mapped_prefix) == 0) {
+	e->family = p.family;
+	memcpy(e->addr, p.addr, sizeof e->addr);
+	if (p.family == AF_INET6 &&
+	    memcmp(p.addr, v4mapped_prefix, sizeof v4mapped_prefix) == 0) {
 		e->family = AF_INET;
 		e->mapped = 1;
-		memcpy(e->addr, a + sizeof v4mapped_prefix, 4);
-	} else {
-		e->family = AF_INET6;
-		e->mapped = 0;
-		memcpy(e->addr, a, 16);
+		memset(e->addr, 0, sizeof e->addr);
+		memcpy(e->addr, p.addr + sizeof v4mapped_prefix, 4);
+	} else if (p.family == AF_INET6 && sa_is_link_local(p.addr)) {
+		e->scope = p.scope;
 	}
 	return 0;
 }
 
-static int endpoint_from(const struct sockaddr *sa, socklen_t len,
-                         struct endpoint *e)
+/* The interface of a link-local connection: the one the kernel bound its
+ * socket to, which getsockname and getpeername both report for a
+ * link-local address (doc/design.md §4). Two different ones cannot come
+ * from one socket: -1. */
+static int scope_of(const struct endpoint *l, const struct endpoint *r,
+                    uint32_t *scope)
 {
-	sa_family_t family;
-
-	if (sa == NULL || len < (socklen_t)sizeof family)
+	if (l->scope != 0 && r->scope != 0 && l->scope != r->scope)
 		return -1;
-	memcpy(&family, (const uint8_t *)sa + offsetof(struct sockaddr, sa_family),
-	       sizeof family);
-	memset(e, 0, sizeof *e);
-	if (family == AF_INET)
-		return endpoint_from_in(sa, len, e);
-	if (family == AF_INET6)
-		return endpoint_from_in6(sa, len, e);
-	return -1;
+	*scope = l->scope != 0 ? l->scope : r->scope;
+	return 0;
 }
 
 int tuple_from_addrs(const struct sockaddr *local, socklen_t local_len,
@@ -80,16 +64,19 @@ int tuple_from_addrs(const struct sockaddr *local, socklen_t local_len,
                      struct tcp_tuple *t)
 {
 	struct endpoint l, r;
+	uint32_t scope;
 
 	if (t == NULL)
 		return -1;
 	if (endpoint_from(local, local_len, &l) < 0 ||
 	    endpoint_from(peer, peer_len, &r) < 0)
 		return -1;
-	if (l.family != r.family || l.mapped != r.mapped)
+	if (l.family != r.family || l.mapped != r.mapped ||
+	    scope_of(&l, &r, &scope) < 0)
 		return -1;
 	memset(t, 0, sizeof *t);
 	t->family = l.family;
+	t->scope_id = scope;
 	memcpy(t->local, l.addr, sizeof t->local);
 	memcpy(t->remote, r.addr, sizeof t->remote);
 	t->local_port = server_port;

@@ -11,14 +11,18 @@ struct tcp_tuple {
 	uint8_t remote[16];  /* the other end's address */
 	uint16_t local_port; /* host order */
 	uint16_t remote_port;
+	uint32_t scope_id;   /* AF_INET6 with a link-local address: the interface
+	                        the connection is on (sin6_scope_id); else 0 */
 };
 
 /* Builds the tuple of the connection a query asks about: both addresses from
  * the query connection itself (doc/design.md §1: a host may only ask about
  * connections between itself and us), the ports from the query. v4-mapped
- * IPv6 addresses (dual-stack listener) become AF_INET. Pure: takes the
- * results of getsockname/getpeername. Returns 0, or -1 if the addresses are
- * not both IPv4 or both IPv6. */
+ * IPv6 addresses (dual-stack listener) become AF_INET. A link-local
+ * address brings its scope id: a link-local connection is known to the
+ * kernel only together with its interface. Pure: takes the results of
+ * getsockname/getpeername. Returns 0, or -1 if the addresses are not both
+ * IPv4 or both IPv6, or name two different interfaces. */
 int tuple_from_addrs(const struct sockaddr *local, socklen_t local_len,
                      const struct sockaddr *peer, socklen_t peer_len,
                      uint16_t server_port, uint16_t client_port,

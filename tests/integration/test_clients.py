@@ -3,7 +3,9 @@
 IdentClient, and privident-query (also against scripted servers).
 
 Addresses: 127.0.0.9 (daemon on port 113, for Net::Ident and
-privident-query's default port), 127.0.5.1 (daemon), 127.0.5.2 (querier)."""
+privident-query's default port), 127.0.5.1 (daemon), 127.0.5.2 (querier),
+127.0.5.4 (scripted servers); 127.0.50.1 and 127.0.50.2 (a scripted server
+and privident-query, for what a user id shows)."""
 
 import os
 import socket
@@ -17,6 +19,7 @@ from identtest import (HERE, PRIVIDENT_QUERY, PYTHON, USER1, USER2, Listener,
 D113 = '127.0.0.9'
 D = '127.0.5.1'
 Q = '127.0.5.2'
+ESC_SERVER, ESC_QUERIER = '127.0.50.1', '127.0.50.2'
 
 
 class ClientsTest(identtest.DaemonTestCase):
@@ -133,16 +136,17 @@ class ClientsTest(identtest.DaemonTestCase):
 
     # ---- privident-query against scripted servers
 
-    def scripted(self, reply, client_args=()):
-        """Run privident-query against a listener that answers its query line
-        with reply(sp, cp) (bytes, or None for no answer at all)."""
-        listener = Listener('127.0.5.4')
+    def scripted(self, reply, client_args=(), server='127.0.5.4', source=Q, text=True):
+        """Run privident-query (from source) against a listener on server that
+        answers its query line with reply(sp, cp) (bytes, or None for no
+        answer at all). text=False: stdout and stderr as bytes."""
+        listener = Listener(server)
         self.addCleanup(listener.close)
-        args = [PRIVIDENT_QUERY, '-p', str(listener.port), '-s', Q] + list(client_args) + \
-            ['127.0.5.4', '4321', '1234']
+        args = [PRIVIDENT_QUERY, '-p', str(listener.port), '-s', source] + \
+            list(client_args) + [server, '4321', '1234']
         start = time.monotonic()
         proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
+                                stderr=subprocess.PIPE, text=text)
         try:
             conn = listener.accept()
             self.addCleanup(conn.close)
@@ -174,6 +178,43 @@ class ClientsTest(identtest.DaemonTestCase):
         self.assertEqual(rc, 3, out + err)
         rc, out, err, _ = self.scripted(lambda sp, cp: b'%d , %d : USERID : UNIX' % (sp, cp))
         self.assertEqual(rc, 3, out + err)
+
+    # ---- privident-query shows what a user id holds (fake server on
+    # 127.0.50.1, queried from 127.0.50.2)
+
+    def shown(self, userid, verbose=False):
+        """What privident-query prints for a USERID reply carrying userid
+        (bytes), and its exit status."""
+        rc, out, err, _ = self.scripted(
+            lambda sp, cp: b'%d , %d : USERID : UNIX,UTF-8 : %s\r\n' % (sp, cp, userid),
+            ['-v'] if verbose else [], server=ESC_SERVER, source=ESC_QUERIER, text=False)
+        self.assertEqual(rc, 0, out + err)
+        return out
+
+    def test_privident_query_escapes_what_hides_or_fakes_a_name(self):
+        cases = [
+            # "alice" drawn right to left by RLO: looks like alice, is not
+            (b'\xe2\x80\xaeecila', b'\\u{202E}ecila'),
+            (b'\xe2\x81\xa7alice\xe2\x81\xa9', b'\\u{2067}alice\\u{2069}'),  # RLI, PDI
+            (b'ro\xe2\x80\x8bot', b'ro\\u{200B}ot'),                   # zero width space
+            (b'\xef\xbb\xbfroot', b'\\u{FEFF}root'),                   # BOM
+            (b'r\xd8\x9coot', b'r\\u{061C}oot'),                       # Arabic letter mark
+            (b'ro\xe1\xa0\x8eot', b'ro\\u{180E}ot'),                   # Mongolian vowel sep.
+            (b'john\xc2\xa0smith', b'john\\u{00A0}smith'),              # no-break space
+            (b'\x1b[2J\x1b[Hroot', b'\\u{001B}[2J\\u{001B}[Hroot'),     # terminal escapes
+            (b'a\x7fb', b'a\\u{007F}b'),                                # DEL
+            (b'\xc2\x9b2Jroot', b'\\u{009B}2Jroot'),                     # C1 CSI
+            (b'\xc0\xafroot', b'\\xC0\\xAFroot'),                        # overlong '/'
+            (b'caf\xe9', b'caf\\xE9'),                                   # Latin-1, not UTF-8
+            (b'\xed\xa0\x80x', b'\\xED\\xA0\\x80x'),                    # a surrogate
+            (b'DOMAIN\\user', b'DOMAIN\\\\user'),                         # the escape itself
+            (b'j\xc3\xbcrgen \xe5\xb1\xb1\xe7\x94\xb0', b'j\xc3\xbcrgen \xe5\xb1\xb1\xe7\x94\xb0'),
+        ]
+        for sent, want in cases:
+            with self.subTest(sent=sent):
+                self.assertEqual(self.shown(sent), want + b'\n')
+        self.assertEqual(self.shown(b'\xe2\x80\xaeecila', verbose=True),
+                         b'4321 , 1234 : USERID : UNIX,UTF-8 : \\u{202E}ecila\n')
 
     def test_privident_query_time_out(self):
         rc, out, err, elapsed = self.scripted(lambda sp, cp: None, ['-t', '1'])

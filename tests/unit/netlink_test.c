@@ -1,6 +1,7 @@
 /* Unit tests for tuple.c and netlink.c: the pure tuple builder, the request
  * encoder and reply parser on messages built here, and exact lookups against
- * the running kernel over loopback (no root needed: the uid is our own). */
+ * the running kernel over loopback (no root needed: the uid is our own;
+ * root for a link-local connection in a network namespace of its own). */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -8,13 +9,18 @@
 #include <arpa/inet.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <string.h>
+#include <net/if.h>
+#include <sched.h>
 #include <sys/fsuid.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -160,6 +166,44 @@ static void test_tuple_mapped(void **state)
 	assert_int_equal(t.remote_port, 8);
 }
 
+/* The tuple of a connection between l and p: its family and scope id. */
+static struct tcp_tuple pair(const struct sockaddr_in6 *l,
+                             const struct sockaddr_in6 *p)
+{
+	struct tcp_tuple t;
+
+	assert_int_equal(tuple_from_addrs((const struct sockaddr *)l, sizeof *l,
+	                                  (const struct sockaddr *)p, sizeof *p,
+	                                  6193, 23, &t), 0);
+	return t;
+}
+
+/* A link-local pair brings the interface both ends name; a scope on any
+ * other address is not the connection's and is dropped. */
+static void test_tuple_link_local(void **state)
+{
+	struct sockaddr_in6 l = sin6_of("fe80::1", 113), p = sin6_of("fe80::2", 4000);
+	struct sockaddr_in6 g = sin6_of("2001:db8::9", 4000);
+	struct sockaddr_in6 m = sin6_of("::ffff:192.0.2.1", 4000);
+
+	(void)state;
+	l.sin6_scope_id = p.sin6_scope_id = 3;
+	assert_int_equal(pair(&l, &p).family, AF_INET6);
+	assert_int_equal(pair(&l, &p).scope_id, 3);
+	/* one link-local end is enough: the socket is bound to its link */
+	assert_int_equal(pair(&g, &p).scope_id, 3);
+	assert_int_equal(pair(&l, &g).scope_id, 3);
+	/* a scope on a global or mapped address is not a link's */
+	g.sin6_scope_id = 5;
+	assert_int_equal(pair(&g, &g).scope_id, 0);
+	m.sin6_scope_id = 5;
+	assert_int_equal(pair(&m, &m).family, AF_INET);
+	assert_int_equal(pair(&m, &m).scope_id, 0);
+	/* no scope known: none asked (the lookup will find nothing) */
+	l.sin6_scope_id = p.sin6_scope_id = 0;
+	assert_int_equal(pair(&l, &p).scope_id, 0);
+}
+
 /* Expects failure and t untouched. */
 static void expect_tuple_fail(const void *l, socklen_t ll, const void *p,
                               socklen_t pl)
@@ -192,6 +236,7 @@ static void test_tuple_bad(void **state)
 	struct sockaddr_in a4 = sin_of("192.0.2.1", 1);
 	struct sockaddr_in6 a6 = sin6_of("2001:db8::1", 1);
 	struct sockaddr_in6 b6 = sin6_of("2001:db8::2", 1);
+	struct sockaddr_in6 ll1 = sin6_of("fe80::1", 1), ll2 = sin6_of("fe80::2", 1);
 	struct sockaddr_storage un;
 	struct tcp_tuple t;
 
@@ -212,6 +257,10 @@ static void test_tuple_bad(void **state)
 	expect_tuple_fail(&un, sizeof un, &un, sizeof un);
 	un.ss_family = AF_NETLINK;
 	expect_tuple_fail(&a4, sizeof a4, &un, sizeof un);
+	/* two link-local ends on two links: no one socket has that */
+	ll1.sin6_scope_id = 2;
+	ll2.sin6_scope_id = 3;
+	expect_tuple_fail(&ll1, sizeof ll1, &ll2, sizeof ll2);
 	assert_int_equal(tuple_from_addrs((struct sockaddr *)&a4, sizeof a4,
 	                                  (struct sockaddr *)&a4, sizeof a4,
 	                                  1, 2, NULL), -1);
@@ -274,7 +323,7 @@ static struct decoded_req decode_req(const struct tcp_tuple *t, int family,
 	assert_int_equal(d.r.idiag_states, 0xffffffffu);
 	assert_int_equal(ntohs(d.r.id.idiag_sport), t->local_port);
 	assert_int_equal(ntohs(d.r.id.idiag_dport), t->remote_port);
-	assert_int_equal(d.r.id.idiag_if, 0);
+	assert_int_equal(d.r.id.idiag_if, t->family == AF_INET6 ? t->scope_id : 0);
 	assert_int_equal(d.r.id.idiag_cookie[0], INET_DIAG_NOCOOKIE);
 	assert_int_equal(d.r.id.idiag_cookie[1], INET_DIAG_NOCOOKIE);
 	return d;
@@ -320,6 +369,28 @@ static void test_request_mapped(void **state)
 	assert_memory_equal(d.r.id.idiag_src, want, 16);
 	v6(want, "::ffff:10.1.2.3");
 	assert_memory_equal(d.r.id.idiag_dst, want, 16);
+}
+
+/* A link-local connection is asked for on its interface, and only an
+ * IPv6 one: an IPv4 tuple's stray scope never reaches the kernel. */
+static void test_request_link_local(void **state)
+{
+	struct tcp_tuple t = tuple6("fe80::1", 6193, "fe80::2", 23);
+	struct tcp_tuple t4 = tuple4("192.0.2.1", 1, "192.0.2.2", 2);
+	struct decoded_req d;
+
+	(void)state;
+	t.scope_id = 7;
+	d = decode_req(&t, AF_INET6, 5);
+	assert_int_equal(d.r.id.idiag_if, 7);
+	t.scope_id = 0;
+	d = decode_req(&t, AF_INET6, 5);
+	assert_int_equal(d.r.id.idiag_if, 0);
+	t4.scope_id = 7;
+	d = decode_req(&t4, AF_INET, 5);
+	assert_int_equal(d.r.id.idiag_if, 0);
+	d = decode_req(&t4, AF_INET6, 5);
+	assert_int_equal(d.r.id.idiag_if, 0);
 }
 
 static void test_request_impossible(void **state)
@@ -582,6 +653,34 @@ static void test_parse_listen(void **state)
 	expect_parse(&c, &t6, NL_NOT_FOUND, 0);
 	c = diag_reply(&t, AF_INET, TCP_CLOSE, TEST_UID, TEST_INODE, TEST_SEQ);
 	expect_parse(&c, &t, NL_NOT_FOUND, 0);
+}
+
+/* The kernel reports the interface a socket is bound to: for a
+ * link-local tuple it must be the one asked about. */
+static void test_parse_link_local(void **state)
+{
+	struct tcp_tuple t = tuple6("fe80::1", 6193, "fe80::2", 23);
+	struct canned c;
+	struct inet_diag_msg m;
+
+	(void)state;
+	t.scope_id = 4;
+	c = diag_reply(&t, AF_INET6, TCP_ESTABLISHED, TEST_UID, TEST_INODE, TEST_SEQ);
+	m = get_msg(&c);
+	m.id.idiag_if = 4;
+	put_msg(&c, &m);
+	expect_parse(&c, &t, NL_FOUND, TEST_UID);
+	m.id.idiag_if = 5;   /* the same addresses and ports on another link */
+	put_msg(&c, &m);
+	expect_parse(&c, &t, NL_ERROR, 0);
+	m.id.idiag_if = 0;
+	put_msg(&c, &m);
+	expect_parse(&c, &t, NL_ERROR, 0);
+	/* no scope asked: whatever the socket is bound to is not checked */
+	t.scope_id = 0;
+	m.id.idiag_if = 5;
+	put_msg(&c, &m);
+	expect_parse(&c, &t, NL_FOUND, TEST_UID);
 }
 
 static void test_parse_nlmsg_error(void **state)
@@ -1174,6 +1273,128 @@ static void test_kernel_unused(void **state)
 	assert_int_equal(uid, UID_SENTINEL);
 }
 
+/* struct in6_ifreq of <linux/ipv6.h>, the argument of SIOCSIFADDR for an
+ * IPv6 address (that header clashes with glibc's <netinet/in.h>). */
+struct ll_ifreq {
+	struct in6_addr addr;
+	uint32_t prefixlen;
+	int ifindex;
+};
+
+/* lo's index in every network namespace (the kernel's LOOPBACK_IFINDEX). */
+#define LO_IFINDEX 1
+/* How long the link-local test waits for its new address: a few
+ * milliseconds on an idle machine, 2 s on a very busy one. */
+#define LL_READY_TRIES 400
+#define LL_READY_USEC 5000
+
+/* What link_local_child failed at, as its exit status. */
+enum ll_step {
+	LL_OK, LL_UNSHARE, LL_LO_UP, LL_ADDR, LL_LISTEN, LL_CONNECT, LL_TUPLE,
+	LL_LOOKUP_CLIENT, LL_LOOKUP_SERVER,
+};
+
+/* fe80::1 on lo, up, in the calling process's own new network namespace. */
+static enum ll_step link_local_setup(void)
+{
+	struct ifreq ifr;
+	struct ll_ifreq r;
+	int fd;
+
+	if (unshare(CLONE_NEWNET) < 0)
+		return LL_UNSHARE;
+	fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	memset(&ifr, 0, sizeof ifr);
+	strcpy(ifr.ifr_name, "lo");
+	if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		return LL_LO_UP;
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+		return LL_LO_UP;
+	memset(&r, 0, sizeof r);
+	if (inet_pton(AF_INET6, "fe80::1", &r.addr) != 1)
+		return LL_ADDR;
+	r.prefixlen = 64;
+	r.ifindex = LO_IFINDEX;
+	if (ioctl(fd, SIOCSIFADDR, &r) < 0)
+		return LL_ADDR;
+	close(fd);
+	return LL_OK;
+}
+
+/* Binds fd to a, waiting for a new address to leave its tentative state
+ * (the kernel finishes adding it in a work queue, even without DAD). */
+static bool bind_when_ready(int fd, const struct sockaddr_in6 *a)
+{
+	for (int i = 0; i < LL_READY_TRIES; i++) {
+		if (bind(fd, (const struct sockaddr *)a, sizeof *a) == 0)
+			return true;
+		if (errno != EADDRNOTAVAIL)
+			return false;
+		usleep(LL_READY_USEC);
+	}
+	return false;
+}
+
+/* A connection fe80::1 -> fe80::1 on lo, both ends ours, looked up from
+ * either end. Runs in a child: it leaves this process's namespace. */
+static enum ll_step link_local_child(void)
+{
+	struct sockaddr_in6 a = sin6_of("fe80::1", 0);
+	socklen_t len = sizeof a;
+	struct tcp_tuple t;
+	uint32_t uid = UID_SENTINEL;
+	enum ll_step step = link_local_setup();
+	int l, c, s, nl;
+
+	if (step != LL_OK)
+		return step;
+	a.sin6_scope_id = LO_IFINDEX;
+	l = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (l < 0 || !bind_when_ready(l, &a) || listen(l, 1) < 0 ||
+	    getsockname(l, (struct sockaddr *)&a, &len) < 0)
+		return LL_LISTEN;
+	c = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (c < 0 || connect(c, (struct sockaddr *)&a, sizeof a) < 0 ||
+	    (s = accept4(l, NULL, NULL, SOCK_CLOEXEC)) < 0)
+		return LL_CONNECT;
+	nl = nl_open();
+	if (nl < 0 || tuple_from_socket(c, local_port(c), peer_port(c), &t) < 0)
+		return LL_TUPLE;
+	if (nl_lookup(nl, &t, &uid) != NL_FOUND || uid != getuid())
+		return LL_LOOKUP_CLIENT;
+	uid = UID_SENTINEL;
+	if (tuple_from_socket(s, local_port(s), peer_port(s), &t) < 0)
+		return LL_TUPLE;
+	if (nl_lookup(nl, &t, &uid) != NL_FOUND || uid != getuid())
+		return LL_LOOKUP_SERVER;
+	return LL_OK;
+}
+
+/* A link-local connection is known to the kernel only with its interface:
+ * asked without one, it is "no such connection". */
+static void test_kernel_link_local(void **state)
+{
+	int status = 0;
+	pid_t pid;
+
+	(void)state;
+	if (geteuid() != 0) {
+		skip(); /* needs root for a network namespace of its own */
+		return;
+	}
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(link_local_child());
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status) != LL_OK)
+		print_message("link-local child failed at step %d\n",
+		              WEXITSTATUS(status));
+	assert_int_equal(WEXITSTATUS(status), LL_OK);
+}
+
 /* Queues a reply with sequence number seq on nl, as a timed-out earlier
  * request would have left it. */
 static void queue_reply(int nl, const struct tcp_tuple *t, uint32_t seq)
@@ -1259,18 +1480,21 @@ int main(void)
 		cmocka_unit_test(test_tuple_ipv4),
 		cmocka_unit_test(test_tuple_ipv6),
 		cmocka_unit_test(test_tuple_mapped),
+		cmocka_unit_test(test_tuple_link_local),
 		cmocka_unit_test(test_tuple_mixed),
 		cmocka_unit_test(test_tuple_bad),
 		cmocka_unit_test(test_tuple_socket_not_tcp),
 		cmocka_unit_test(test_request_ipv4),
 		cmocka_unit_test(test_request_ipv6),
 		cmocka_unit_test(test_request_mapped),
+		cmocka_unit_test(test_request_link_local),
 		cmocka_unit_test(test_request_impossible),
 		cmocka_unit_test(test_parse_found),
 		cmocka_unit_test(test_parse_mapped),
 		cmocka_unit_test(test_parse_ipv4_reply_first_word_only),
 		cmocka_unit_test(test_parse_no_owner),
 		cmocka_unit_test(test_parse_listen),
+		cmocka_unit_test(test_parse_link_local),
 		cmocka_unit_test(test_parse_nlmsg_error),
 		cmocka_unit_test(test_parse_wrong_seq),
 		cmocka_unit_test(test_parse_wrong_type),
@@ -1288,6 +1512,7 @@ int main(void)
 		cmocka_unit_test(test_kernel_time_wait),
 		cmocka_unit_test(test_kernel_unused),
 		cmocka_unit_test(test_kernel_stale_reply),
+		cmocka_unit_test(test_kernel_link_local),
 		cmocka_unit_test(test_lookup_bad_fd),
 	};
 

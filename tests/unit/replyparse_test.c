@@ -3,6 +3,8 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -252,6 +254,225 @@ static void test_port_values(void **state)
 	ERROR("99999,00023:ERROR:INVALID-PORT", 99999, 23, "INVALID-PORT");
 }
 
+/* ---- ident_visible ------------------------------------------------------ */
+
+/* in (len octets) is shown as want. */
+static void visible(const char *in, size_t len, const char *want)
+{
+	static char out[IDENT_VISIBLE_MAX];
+
+	memset(out, 'Z', sizeof out);
+	assert_int_equal(ident_visible(in, len, out, sizeof out), 0);
+	assert_string_equal(out, want);
+}
+
+#define VISIBLE(lit, want) visible((lit), sizeof(lit) - 1, (want))
+
+/* UTF-8 of one code point, for the tables below. */
+static size_t utf8(uint32_t cp, char *out)
+{
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (char)(0xc0 | cp >> 6);
+		out[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (char)(0xe0 | cp >> 12);
+		out[1] = (char)(0x80 | (cp >> 6 & 0x3f));
+		out[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	out[0] = (char)(0xf0 | cp >> 18);
+	out[1] = (char)(0x80 | (cp >> 12 & 0x3f));
+	out[2] = (char)(0x80 | (cp >> 6 & 0x3f));
+	out[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/* Every code point in lo..hi, between two letters, is escaped. */
+static void escaped_range(uint32_t lo, uint32_t hi)
+{
+	char in[8], want[32];
+
+	for (uint32_t cp = lo; cp <= hi; cp++) {
+		size_t n = utf8(cp, in + 1);
+
+		in[0] = 'a';
+		in[n + 1] = 'b';
+		snprintf(want, sizeof want, "a\\u{%04X}b", (unsigned)cp);
+		visible(in, n + 2, want);
+	}
+}
+
+/* ... and every one here is shown as it is. */
+static void kept_range(uint32_t lo, uint32_t hi)
+{
+	char in[8];
+
+	for (uint32_t cp = lo; cp <= hi; cp++) {
+		size_t n = utf8(cp, in);
+
+		in[n] = '\0';
+		visible(in, n, in);
+	}
+}
+
+static void test_visible_plain(void **state)
+{
+	(void)state;
+	VISIBLE("alice", "alice");
+	VISIBLE("alice smith", "alice smith");
+	VISIBLE("j\xc3\xbcrgen", "j\xc3\xbcrgen");              /* ü */
+	VISIBLE("\xe5\xb1\xb1\xe7\x94\xb0", "\xe5\xb1\xb1\xe7\x94\xb0"); /* CJK */
+	VISIBLE("\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80");       /* U+1F600 */
+	VISIBLE("\xef\xbf\xbd", "\xef\xbf\xbd");               /* U+FFFD */
+	VISIBLE("\xf4\x8f\xbf\xbf", "\xf4\x8f\xbf\xbf");       /* U+10FFFF */
+	VISIBLE("", "");
+	kept_range(0x20, 0x5b);
+	kept_range(0x5d, 0x7e);
+	kept_range(0xa1, 0xac);
+	kept_range(0xae, 0x34e);
+	kept_range(0x2010, 0x2027);
+}
+
+/* The backslash, which starts every escape, is escaped itself. */
+static void test_visible_backslash(void **state)
+{
+	(void)state;
+	VISIBLE("DOMAIN\\user", "DOMAIN\\\\user");
+	VISIBLE("\\u{202E}", "\\\\u{202E}");
+	VISIBLE("\\x41", "\\\\x41");
+}
+
+static void test_visible_controls(void **state)
+{
+	(void)state;
+	escaped_range(0x00, 0x1f);   /* C0 */
+	escaped_range(0x7f, 0x7f);   /* DEL */
+	escaped_range(0x80, 0x9f);   /* C1 */
+	VISIBLE("\x1b[31mroot\x1b[0m", "\\u{001B}[31mroot\\u{001B}[0m");
+	VISIBLE("evil\rroot", "evil\\u{000D}root");
+	VISIBLE("a\tb", "a\\u{0009}b");
+	VISIBLE("\xc2\x9b" "2J", "\\u{009B}2J");                 /* C1 CSI */
+	visible("a\0b", 3, "a\\u{0000}b");
+}
+
+/* Bidirectional controls: they reorder what follows on the screen. */
+static void test_visible_bidi(void **state)
+{
+	(void)state;
+	escaped_range(0x200e, 0x200f);   /* LRM, RLM */
+	escaped_range(0x202a, 0x202e);   /* LRE, RLE, PDF, LRO, RLO */
+	escaped_range(0x2066, 0x2069);   /* LRI, RLI, FSI, PDI */
+	escaped_range(0x061c, 0x061c);   /* ALM */
+	/* "alice" written as RLO + "ecila": looks like alice, is not */
+	VISIBLE("\xe2\x80\xae" "ecila", "\\u{202E}ecila");
+}
+
+/* Format characters and fillers that show as nothing. */
+static void test_visible_invisible(void **state)
+{
+	(void)state;
+	escaped_range(0x200b, 0x200d);   /* ZWSP, ZWNJ, ZWJ */
+	escaped_range(0x2060, 0x2064);   /* word joiner, invisible operators */
+	escaped_range(0x206a, 0x206f);
+	escaped_range(0xfeff, 0xfeff);   /* BOM */
+	escaped_range(0x180e, 0x180e);   /* Mongolian vowel separator */
+	escaped_range(0x180b, 0x180f);
+	escaped_range(0x00ad, 0x00ad);   /* soft hyphen */
+	escaped_range(0x034f, 0x034f);
+	escaped_range(0x115f, 0x1160);
+	escaped_range(0x17b4, 0x17b5);
+	escaped_range(0x3164, 0x3164);
+	escaped_range(0xffa0, 0xffa0);
+	escaped_range(0xfe00, 0xfe0f);   /* variation selectors */
+	escaped_range(0xfff0, 0xfffb);
+	escaped_range(0x1bca0, 0x1bca3);
+	escaped_range(0x1d173, 0x1d17a);
+	escaped_range(0xe0000, 0xe0fff); /* tags, selectors supplement */
+	VISIBLE("ro\xe2\x80\x8bot", "ro\\u{200B}ot");
+	VISIBLE("\xf3\xa0\x80\x81", "\\u{E0001}");
+}
+
+/* Spaces other than U+0020 look like it. */
+static void test_visible_spaces(void **state)
+{
+	(void)state;
+	escaped_range(0x00a0, 0x00a0);
+	escaped_range(0x1680, 0x1680);
+	escaped_range(0x2000, 0x200a);
+	escaped_range(0x2028, 0x2029);   /* line and paragraph separators */
+	escaped_range(0x202f, 0x202f);
+	escaped_range(0x205f, 0x205f);
+	escaped_range(0x3000, 0x3000);
+	VISIBLE("john\xc2\xa0smith", "john\\u{00A0}smith");
+}
+
+/* Octets that are not well-formed UTF-8, each shown as \xHH. */
+static void test_visible_invalid(void **state)
+{
+	(void)state;
+	VISIBLE("\x80", "\\x80");                          /* lone continuation */
+	VISIBLE("\xbf\xbf", "\\xBF\\xBF");
+	VISIBLE("a\xe2\x80", "a\\xE2\\x80");               /* cut short */
+	VISIBLE("\xe2\x80" "b", "\\xE2\\x80b");
+	VISIBLE("\xf0\x9f\x98", "\\xF0\\x9F\\x98");
+	VISIBLE("\xc3", "\\xC3");
+	VISIBLE("\xc3\xc3\xbc", "\\xC3\xc3\xbc");           /* then a valid ü */
+	VISIBLE("caf\xe9", "caf\\xE9");                    /* Latin-1 */
+	VISIBLE("\xfe\xff", "\\xFE\\xFF");
+	VISIBLE("\xf5\x80\x80\x80", "\\xF5\\x80\\x80\\x80");
+	VISIBLE("\xff", "\\xFF");
+}
+
+/* Overlong forms, surrogates and values past U+10FFFF: each a way to
+ * smuggle a character past a check, none of them UTF-8. */
+static void test_visible_overlong(void **state)
+{
+	(void)state;
+	VISIBLE("\xc0\xaf", "\\xC0\\xAF");                 /* '/' in 2 */
+	VISIBLE("\xc1\xbf", "\\xC1\\xBF");
+	VISIBLE("\xc0\x80", "\\xC0\\x80");                 /* NUL in 2 */
+	VISIBLE("\xe0\x80\xaf", "\\xE0\\x80\\xAF");        /* '/' in 3 */
+	VISIBLE("\xe0\x9f\xbf", "\\xE0\\x9F\\xBF");        /* U+07FF in 3 */
+	VISIBLE("\xf0\x80\x80\xaf", "\\xF0\\x80\\x80\\xAF"); /* '/' in 4 */
+	VISIBLE("\xf0\x8f\xbf\xbf", "\\xF0\\x8F\\xBF\\xBF"); /* U+FFFF in 4 */
+	VISIBLE("\xe0\x81\x9b", "\\xE0\\x81\\x9B");        /* ESC [ smuggled */
+	VISIBLE("\xed\xa0\x80", "\\xED\\xA0\\x80");        /* U+D800 */
+	VISIBLE("\xed\xbf\xbf", "\\xED\\xBF\\xBF");        /* U+DFFF */
+	VISIBLE("\xed\x9f\xbf", "\xed\x9f\xbf");           /* U+D7FF is fine */
+	VISIBLE("\xf4\x90\x80\x80", "\\xF4\\x90\\x80\\x80"); /* U+110000 */
+	VISIBLE("\xe0\xa0\x80", "\xe0\xa0\x80");           /* U+0800 is fine */
+	VISIBLE("\xf0\x90\x80\x80", "\xf0\x90\x80\x80");   /* U+10000 too */
+}
+
+/* The longest user id with the widest escape fits IDENT_VISIBLE_MAX; a
+ * buffer too small gets whole escapes only, and -1. */
+static void test_visible_room(void **state)
+{
+	static char in[USERID_MAX], out[IDENT_VISIBLE_MAX];
+	char small[12];
+
+	(void)state;
+	memset(in, 0x1b, sizeof in);
+	assert_int_equal(ident_visible(in, sizeof in, out, sizeof out), 0);
+	assert_int_equal(strlen(out), IDENT_VISIBLE_MAX - 1);
+	assert_int_equal(ident_visible(in, sizeof in, out, sizeof out - 1), -1);
+	assert_int_equal(ident_visible("\x1b\x1b", 2, small, sizeof small), -1);
+	assert_string_equal(small, "\\u{001B}");
+	assert_int_equal(ident_visible("ab", 2, small, 3), 0);
+	assert_string_equal(small, "ab");
+	assert_int_equal(ident_visible("abc", 3, small, 3), -1);
+	assert_string_equal(small, "ab");
+	assert_int_equal(ident_visible("\xe2\x80\xae", 3, small, 3), -1);
+	assert_string_equal(small, "");
+	assert_int_equal(ident_visible("a", 1, small, 0), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -264,6 +485,15 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_port_values),
+		cmocka_unit_test(test_visible_plain),
+		cmocka_unit_test(test_visible_backslash),
+		cmocka_unit_test(test_visible_controls),
+		cmocka_unit_test(test_visible_bidi),
+		cmocka_unit_test(test_visible_invisible),
+		cmocka_unit_test(test_visible_spaces),
+		cmocka_unit_test(test_visible_invalid),
+		cmocka_unit_test(test_visible_overlong),
+		cmocka_unit_test(test_visible_room),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
