@@ -240,7 +240,7 @@ static void log_event(const struct ipc_event *e, bool masked)
 
 	if (e->kind == EV_SECCOMP) {
 		log_msg(LOG_LVL_ERR, "network child made a forbidden system call: %s",
-		        seccomp_name((int)e->ports[0], name, sizeof(name)));
+		        seccomp_name((int)e->syscall_nr, name, sizeof(name)));
 		return;
 	}
 

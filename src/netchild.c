@@ -740,7 +740,7 @@ void child_report_syscall(int nr)
 	e.type = IPC_EVENT;
 	e.kind = EV_SECCOMP;
 	e.count = 1;
-	e.family = AF_INET;
-	e.ports[0] = nr >= 0 && nr <= 99999 ? (uint32_t)nr : 0;
+	e.family = AF_UNSPEC;
+	e.syscall_nr = (uint32_t)nr;
 	event_send(&the_child, &e);
 }
