@@ -339,7 +339,7 @@ int helper_prepare(const struct config *c, int sock, pid_t child)
 void helper_report_syscall(int nr)
 {
 	char name[64];
-	log_msg(LOG_LVL_ERR, "lookup helper made a forbidden system call: %s",
+	log_raw(LOG_LVL_ERR, "lookup helper made a forbidden system call: ",
 	        seccomp_name(nr, name, sizeof(name)));
 }
 

@@ -22,7 +22,8 @@ int helper_prepare(const struct config *c, int sock, pid_t child);
  * helper_prepare; helper_serve wipes it before it returns. */
 void helper_use_key(uint8_t *key);
 int helper_serve(void);
-/* --debug-sandbox: logs the forbidden call nr (from the SIGSYS handler). */
+/* --debug-sandbox: logs the forbidden call nr (from the SIGSYS handler,
+ * async-signal-safe). */
 void helper_report_syscall(int nr);
 
 /* The network child serves the listening sockets (or, with inetd_fd >= 0,
@@ -32,7 +33,8 @@ void helper_report_syscall(int nr);
 int child_prepare(const struct config *c, const struct listen_set *ls,
                   int inetd_fd, int sock);
 int child_serve(void);
-/* --debug-sandbox: reports the forbidden call nr to the helper's log. */
+/* --debug-sandbox: reports the forbidden call nr to the helper's log (from
+ * the SIGSYS handler: one sendmsg). */
 void child_report_syscall(int nr);
 
 /* The monitor: opens the sockets, starts and restarts the workers. */

@@ -43,15 +43,19 @@ struct seccomp_params {
 	bool debug;                  /* trap and report instead of killing */
 	void (*report)(int nr);      /* with debug: called from the SIGSYS
 	                                handler with the call's number, then the
-	                                process exits */
+	                                process exits; async-signal-safe */
 };
 
-/* Builds the filter from rules and loads it. Returns 0, or -1 with a
- * message (an unknown call name, a libseccomp failure). */
+/* Builds the filter from rules and loads it, for every thread of the
+ * process (TSYNC). With p->debug, first looks up the names of all system
+ * calls, for seccomp_name. Returns 0, or -1 with a message (an unknown
+ * call name, a libseccomp failure). */
 int seccomp_apply(const struct seccomp_rule *rules, size_t n,
                   const struct seccomp_params *p, char *err, size_t errsz);
 
-/* The name of system call nr on this architecture, into buf. */
+/* The name of system call nr on this architecture, into buf, if a filter
+ * with debug was applied in this process, else "#nr". Async-signal-safe:
+ * it allocates nothing and makes no system call. */
 const char *seccomp_name(int nr, char *buf, size_t size);
 
 /* Exit status of a worker stopped by --debug-sandbox. */

@@ -1,7 +1,9 @@
 /* The workers' real seccomp filters (the policy/ files, as built): each is
  * loaded in a forked process, which shows that the calls its worker needs
  * still work and that each forbidden one ends it with SIGSYS; and
- * --debug-sandbox's trap names the call. Needs no privilege: the filter is
+ * --debug-sandbox's trap names the call from the SIGSYS handler without
+ * allocating; a filter attribute that cannot be set stops the load. Needs
+ * no privilege: the filter is
  * loaded under no_new_privs, as any user may.
  *
  * Sanitizer builds (-Db_sanitize=..., where meson defines PRIVIDENT_SANITIZE)
@@ -20,6 +22,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -43,11 +46,49 @@
 
 #include "seccomp_policy.h"
 
+/* Allocations made by this process, counted so that the trap's report can
+ * be shown to make none (a SIGSYS may arrive inside malloc). */
+static volatile unsigned allocations;
+
 #ifdef PRIVIDENT_SANITIZE
+#include <sanitizer/allocator_interface.h>
 static const bool sanitizer_build = true;
+
+static void count_allocation(const volatile void *ptr, size_t size)
+{
+	(void)ptr;
+	(void)size;
+	allocations++;
+}
 #else
 static const bool sanitizer_build = false;
+
+/* glibc's allocator under its own names: malloc, calloc and realloc are
+ * replaced here to count, and stay glibc's (whose own calls, strdup's and
+ * libseccomp's among them, come through these too). */
+extern void *__libc_malloc(size_t n);
+extern void *__libc_calloc(size_t n, size_t size);
+extern void *__libc_realloc(void *p, size_t n);
+
+void *malloc(size_t n)
+{
+	allocations++;
+	return __libc_malloc(n);
+}
+
+void *calloc(size_t n, size_t size)
+{
+	allocations++;
+	return __libc_calloc(n, size);
+}
+
+void *realloc(void *p, size_t n)
+{
+	allocations++;
+	return __libc_realloc(p, n);
+}
 #endif
+
 
 /* Exit statuses of the sandboxed process, so that a failure says where. */
 #define X_OK_ALL 0          /* the allowed calls worked, nothing forbidden tried */
@@ -82,11 +123,43 @@ typedef void (*call_fn)(const struct probe *p);
 
 static int trap_fd = -1;
 
-/* --debug-sandbox's report, from the SIGSYS handler: only calls both
- * filters allow. */
+/* seccomp_apply's calls to seccomp_attr_set come here (a definition in the
+ * program wins over libseccomp's): the attribute named by fail_attr fails
+ * as libseccomp reports a failure, every other one is set. */
+static int fail_attr = -1;
+
+int seccomp_attr_set(scmp_filter_ctx ctx, enum scmp_filter_attr attr, uint32_t value)
+{
+	int (*real)(scmp_filter_ctx, enum scmp_filter_attr, uint32_t);
+
+	if ((int)attr == fail_attr)
+		return -EINVAL;
+	real = (int (*)(scmp_filter_ctx, enum scmp_filter_attr, uint32_t))
+	       dlsym(RTLD_NEXT, "seccomp_attr_set");
+	return real != NULL ? real(ctx, attr, value) : -ENOSYS;
+}
+
+/* What the SIGSYS handler sends back under --debug-sandbox: the call's
+ * number, its name as seccomp_name gives it there, and how many
+ * allocations that took. */
+struct trap_note {
+	int nr;
+	unsigned allocations;
+	char name[32];
+};
+
+/* --debug-sandbox's report, from the SIGSYS handler: as the daemon's, it
+ * names the call, and sends with a call both filters allow. */
 static void report_nr(int nr)
 {
-	syscall(SYS_sendto, trap_fd, &nr, sizeof(nr), MSG_NOSIGNAL | MSG_DONTWAIT,
+	struct trap_note n;
+	unsigned before = allocations;
+
+	memset(&n, 0, sizeof(n));
+	n.nr = nr;
+	seccomp_name(nr, n.name, sizeof(n.name));
+	n.allocations = allocations - before;
+	syscall(SYS_sendto, trap_fd, &n, sizeof(n), MSG_NOSIGNAL | MSG_DONTWAIT,
 	        NULL, 0);
 }
 
@@ -232,9 +305,10 @@ static int probe_close(struct probe *p)
 }
 
 /* Runs forbidden (or none) under w's filter. Returns the wait status;
- * *progressed tells whether the allowed calls all worked first. */
-static int run(const struct worker *w, call_fn forbidden, bool debug, int *nr_out,
-               int *progressed)
+ * *progressed tells whether the allowed calls all worked first; with
+ * note, the trap's report (nr -1 if none came). */
+static int run(const struct worker *w, call_fn forbidden, bool debug,
+               struct trap_note *note, int *progressed)
 {
 	struct probe p;
 	int st = 0;
@@ -250,10 +324,10 @@ static int run(const struct worker *w, call_fn forbidden, bool debug, int *nr_ou
 	if (wait_ms(pid, WAIT_MS, &st) < 0)
 		fail_msg("%s: the sandboxed process did not end within %d ms", w->name, WAIT_MS);
 	*progressed = recv(p.progress[0], &c, 1, MSG_DONTWAIT) == 1 && c == 'A';
-	if (nr_out) {
-		*nr_out = -1;
-		if (recv(p.progress[0], nr_out, sizeof(*nr_out), MSG_DONTWAIT) != sizeof(*nr_out))
-			*nr_out = -1;
+	if (note) {
+		memset(note, 0, sizeof(*note));
+		if (recv(p.progress[0], note, sizeof(*note), MSG_DONTWAIT) != sizeof(*note))
+			note->nr = -1;
 	}
 	int vst = probe_close(&p);
 	if (w == &helper && !forbidden) {
@@ -590,22 +664,51 @@ static void policy_tables_as_read(void **st)
 			         helper_conditional[i]);
 }
 
+/* seccomp_apply of rules, in a forked process, must fail with want in its
+ * message, and load no filter (were one loaded, the prctl would kill);
+ * with failing_attr >= 0, that attribute cannot be set. */
+static void expect_refused(const struct seccomp_rule *rules, size_t n,
+                           const struct seccomp_params *p, int failing_attr,
+                           const char *want)
+{
+	int status;
+	char how[64];
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char err[256] = "";
+		fail_attr = failing_attr;
+		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+		int r = seccomp_apply(rules, n, p, err, sizeof(err));
+		_exit(r == -1 && strstr(err, want) &&
+		      prctl(PR_GET_SECCOMP, 0, 0, 0, 0) == 0 ? 0 : 1);
+	}
+	assert_int_equal(wait_ms(pid, WAIT_MS, &status), 0);
+	describe(how, sizeof(how), status);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg("seccomp_apply did not fail with '%s' and no filter loaded (%s)",
+		         want, how);
+}
+
+/* An attribute that cannot be set (the kill action for other
+ * architectures, thread synchronisation) stops the load with a message:
+ * no filter is loaded that lacks one. */
+static void apply_stops_when_an_attribute_fails(void **st)
+{
+	static const struct seccomp_rule rules[] = { { "exit_group", 0, { { 0 } } } };
+	struct seccomp_params p = { 0 };
+	(void)st;
+	expect_refused(rules, 1, &p, SCMP_FLTATR_ACT_BADARCH, "attribute");
+	expect_refused(rules, 1, &p, SCMP_FLTATR_CTL_TSYNC, "attribute");
+}
+
 static void apply_refuses_unknown_name(void **st)
 {
 	static const struct seccomp_rule bad[] = { { "no_such_call", 0, { { 0 } } } };
+	struct seccomp_params p = { 0 };
 	(void)st;
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		struct seccomp_params p = { 0 };
-		char err[256] = "";
-		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-		int r = seccomp_apply(bad, 1, &p, err, sizeof(err));
-		_exit(r == -1 && strstr(err, "no_such_call") ? 0 : 1);
-	}
-	int status;
-	assert_int_equal(wait_ms(pid, WAIT_MS, &status), 0);
-	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	expect_refused(bad, 1, &p, -1, "no_such_call");
 }
 
 static void expect_clean(const struct worker *w)
@@ -666,18 +769,25 @@ static void helper_forbidden_calls_kill(void **st)
 	                  sizeof(helper_forbidden) / sizeof(helper_forbidden[0]));
 }
 
+/* The trap names the call in the sandboxed process's SIGSYS handler, from
+ * the table built before the filter: no allocation there (libseccomp's
+ * own lookup allocates, and a SIGSYS may come in the middle of malloc). */
 static void expect_trap(const struct worker *w, call_fn f, int want_nr, const char *want_name)
 {
-	int nr, progressed, st = run(w, f, true, &nr, &progressed);
-	char how[64], name[64];
+	struct trap_note note;
+	int progressed, st = run(w, f, true, &note, &progressed);
+	char how[64];
 
 	describe(how, sizeof(how), st);
 	assert_true(progressed);
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != EXIT_SECCOMP_TRAP)
 		fail_msg("%s --debug-sandbox: %s, not exit status %d", w->name, how,
 		         EXIT_SECCOMP_TRAP);
-	assert_int_equal(nr, want_nr);
-	assert_string_equal(seccomp_name(nr, name, sizeof(name)), want_name);
+	assert_int_equal(note.nr, want_nr);
+	assert_string_equal(note.name, want_name);
+	if (note.allocations != 0)
+		fail_msg("%s --debug-sandbox: naming %s in the SIGSYS handler allocated "
+		         "%u times", w->name, want_name, note.allocations);
 }
 
 static void debug_mode_traps_and_names(void **st)
@@ -698,11 +808,18 @@ int main(void)
 		cmocka_unit_test(policy_names_resolve),
 		cmocka_unit_test(policy_tables_as_read),
 		cmocka_unit_test(apply_refuses_unknown_name),
+		cmocka_unit_test(apply_stops_when_an_attribute_fails),
 		cmocka_unit_test(netchild_allowed_calls_work),
 		cmocka_unit_test(helper_allowed_calls_work),
 		cmocka_unit_test(netchild_forbidden_calls_kill),
 		cmocka_unit_test(helper_forbidden_calls_kill),
 		cmocka_unit_test(debug_mode_traps_and_names),
 	};
+#ifdef PRIVIDENT_SANITIZE
+	if (!__sanitizer_install_malloc_and_free_hooks(count_allocation, NULL)) {
+		fprintf(stderr, "cannot count allocations\n");
+		return 1;
+	}
+#endif
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
