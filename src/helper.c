@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -164,7 +165,7 @@ static int home_file(uint32_t uid, const char *name)
 struct helper {
 	const struct config *cfg;
 	int sock, nlfd;
-	pid_t child;
+	int child_pidfd;   /* stops the child (doc/design.md §6) */
 	uint8_t *key;   /* the token key, inherited from the monitor, or NULL */
 };
 
@@ -261,7 +262,7 @@ static void log_event(const struct ipc_event *e, bool masked)
 static void child_violation(struct helper *h, const char *why)
 {
 	log_msg(LOG_LVL_ERR, "network child sent %s; stopping it", why);
-	kill(h->child, SIGKILL);
+	syscall(SYS_pidfd_send_signal, h->child_pidfd, SIGKILL, NULL, 0);
 }
 
 static int dispatch(struct helper *h, const unsigned char *buf, size_t n, int fd)
@@ -311,7 +312,7 @@ void helper_use_key(uint8_t *key)
 	the_helper.key = key;
 }
 
-int helper_prepare(const struct config *c, int sock, pid_t child)
+int helper_prepare(const struct config *c, int sock, int child_pidfd)
 {
 	struct helper *h = &the_helper;
 
@@ -323,7 +324,7 @@ int helper_prepare(const struct config *c, int sock, pid_t child)
 	h->cfg = c;
 	h->sock = sock;
 	h->nlfd = -1;
-	h->child = child;
+	h->child_pidfd = child_pidfd;
 	if (c->mode != MODE_FIXED) {
 		h->nlfd = nl_open();
 		if (h->nlfd < 0) {

@@ -706,7 +706,7 @@ static int start_inetd(struct child *ch, int fd)
 static struct child the_child;
 
 int child_prepare(const struct config *c, const struct listen_set *ls,
-                  int inetd_fd, int sock)
+                  int inetd_fd, int sock, struct keep_fds *keep)
 {
 	struct child *ch = &the_child;
 	struct sigaction sa = { .sa_handler = on_term };
@@ -721,6 +721,7 @@ int child_prepare(const struct config *c, const struct listen_set *ls,
 	ch->now_ms = clock_ms();
 	if (setup(ch) < 0)
 		return -1;
+	keep_fd(keep, ch->ep);
 	if (ch->inetd && start_inetd(ch, inetd_fd) < 0)
 		return -1;
 	return 0;

@@ -83,6 +83,28 @@ static uint32_t kill_action(void)
 	return seccomp_api_get() >= 3 ? SCMP_ACT_KILL_PROCESS : SCMP_ACT_KILL;
 }
 
+/* A rule's value with @sock and @pidfd replaced by the descriptor given;
+ * -1 when the rule names one that was not (0-2 never are: see
+ * struct seccomp_params). */
+static int param_value(scmp_datum_t v, const struct seccomp_params *p,
+                       scmp_datum_t *out)
+{
+	int fd;
+
+	if (v == SECCOMP_PARAM_SOCK)
+		fd = p->sock;
+	else if (v == SECCOMP_PARAM_PIDFD)
+		fd = p->pidfd;
+	else {
+		*out = v;
+		return 0;
+	}
+	if (fd <= STDERR_FILENO)
+		return -1;
+	*out = (scmp_datum_t)fd;
+	return 0;
+}
+
 static int add_rule(scmp_filter_ctx ctx, const struct seccomp_rule *r,
                     const struct seccomp_params *p, char *err, size_t errsz)
 {
@@ -96,9 +118,12 @@ static int add_rule(scmp_filter_ctx ctx, const struct seccomp_rule *r,
 	for (unsigned i = 0; i < r->nconds; i++) {
 		cmp[i].arg = r->conds[i].arg;
 		cmp[i].op = r->conds[i].op;
-		cmp[i].datum_a = r->conds[i].a == SECCOMP_PARAM_CHILD
-		                 ? (scmp_datum_t)p->child : r->conds[i].a;
-		cmp[i].datum_b = r->conds[i].b;
+		if (param_value(r->conds[i].a, p, &cmp[i].datum_a) < 0 ||
+		    param_value(r->conds[i].b, p, &cmp[i].datum_b) < 0) {
+			snprintf(err, errsz, "seccomp: the rule for %s needs a descriptor "
+			         "that was not given", r->name);
+			return -1;
+		}
 	}
 	int e = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, r->nconds, cmp);
 	if (e < 0) {

@@ -1,9 +1,10 @@
 /* The workers' real seccomp filters (the policy/ files, as built): each is
  * loaded in a forked process, which shows that the calls its worker needs
- * still work and that each forbidden one ends it with SIGSYS; and
- * --debug-sandbox's trap names the call from the SIGSYS handler without
- * allocating; a filter attribute that cannot be set stops the load. Needs
- * no privilege: the filter is
+ * still work and that each forbidden one ends it with SIGSYS, among them
+ * the network child's sendmsg and recvmsg on any descriptor but its
+ * socketpair's and the helper's signals other than SIGKILL through its
+ * child's pidfd; and --debug-sandbox's trap names the call from the
+ * SIGSYS handler without allocating. Needs no privilege: the filter is
  * loaded under no_new_privs, as any user may.
  *
  * Sanitizer builds (-Db_sanitize=..., where meson defines PRIVIDENT_SANITIZE)
@@ -89,7 +90,6 @@ void *realloc(void *p, size_t n)
 }
 #endif
 
-
 /* Exit statuses of the sandboxed process, so that a failure says where. */
 #define X_OK_ALL 0          /* the allowed calls worked, nothing forbidden tried */
 #define X_SETUP 90          /* no_new_privs or loading the filter failed */
@@ -105,8 +105,11 @@ void *realloc(void *p, size_t n)
 /* What the sandboxed process gets, all made before the filter loads. */
 struct probe {
 	int progress[2];    /* socketpair: [1] is the sandboxed end */
+	int pair[2];        /* SOCK_SEQPACKET, one message waiting at [1]: [1]
+	                       is @sock of the network child's filter */
 	int data[2];        /* pipe holding one byte 'x' */
-	pid_t victim;       /* a sleeping process; @child of the helper filter */
+	pid_t victim;       /* a sleeping process */
+	int victim_pidfd;   /* its pidfd: @pidfd of the helper's filter */
 	void *page;         /* a read-write page, for mprotect */
 	char dir[64];       /* an empty scratch directory */
 	char file[96];      /* a file in it */
@@ -165,16 +168,31 @@ static void report_nr(int nr)
 
 /* ---- the process under test ---- */
 
+/* One byte out and in through a msghdr, as ipc_send and ipc_recv do. */
+static long msg_call(long nr, int fd, int flags)
+{
+	char c = 'm';
+	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	return syscall(nr, fd, &mh, flags);
+}
+
+/* What the network child needs: its socketpair's end, with the flags it
+ * uses; the time. */
 static int netchild_allowed(const struct probe *p)
 {
-	(void)p;
 	struct timespec ts;
+
+	if (msg_call(SYS_sendmsg, p->pair[1], MSG_NOSIGNAL | MSG_DONTWAIT) != 1 ||
+	    msg_call(SYS_recvmsg, p->pair[1], MSG_CMSG_CLOEXEC | MSG_DONTWAIT) != 1)
+		return -1;
 	return syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &ts) == 0 ? 0 : -1;
 }
 
 /* What the helper needs: files read-only, directories (nss-systemd lists
  * /run/systemd/userdb), the name service, AF_UNIX sockets, memory without
- * exec, and SIGKILL for its child. */
+ * exec, and SIGKILL for its child through the pidfd. */
 static int helper_allowed(const struct probe *p)
 {
 	char buf[64];
@@ -201,7 +219,7 @@ static int helper_allowed(const struct probe *p)
 	void *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m == MAP_FAILED || mprotect(m, 4096, PROT_READ) < 0 || munmap(m, 4096) < 0)
 		return -1;
-	if (kill(p->victim, SIGKILL) < 0)
+	if (syscall(SYS_pidfd_send_signal, p->victim_pidfd, SIGKILL, NULL, 0) < 0)
 		return -1;
 	return 0;
 }
@@ -223,12 +241,13 @@ static void preload_name_service(void)
 static void sandboxed(const struct worker *w, const struct probe *p, call_fn forbidden,
                       bool debug)
 {
-	struct seccomp_params sp = { .child = p->victim, .debug = debug,
-	                             .report = report_nr };
+	struct seccomp_params sp = { .sock = p->pair[1], .pidfd = p->victim_pidfd,
+	                             .debug = debug, .report = report_nr };
 	struct rlimit none = { 0, 0 };
 	char err[256], c = 0;
 
 	close(p->progress[0]);
+	close(p->pair[0]);
 	close(p->data[1]);
 	signal(SIGSYS, SIG_DFL);
 	setrlimit(RLIMIT_CORE, &none);
@@ -257,6 +276,8 @@ static void sandboxed(const struct worker *w, const struct probe *p, call_fn for
 static void probe_open(struct probe *p)
 {
 	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, p->progress), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, p->pair), 0);
+	assert_int_equal(send(p->pair[0], "q", 1, 0), 1);
 	assert_int_equal(pipe2(p->data, O_CLOEXEC), 0);
 	assert_int_equal(write(p->data[1], "x", 1), 1);
 	p->page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -273,6 +294,8 @@ static void probe_open(struct probe *p)
 		for (;;)
 			pause();
 	}
+	p->victim_pidfd = (int)syscall(SYS_pidfd_open, p->victim, 0);
+	assert_true(p->victim_pidfd > STDERR_FILENO);
 }
 
 static int wait_ms(pid_t pid, int ms, int *st)
@@ -296,6 +319,9 @@ static int probe_close(struct probe *p)
 	kill(p->victim, SIGKILL);
 	waitpid(p->victim, &st, 0);
 	close(p->progress[0]);
+	close(p->pair[0]);
+	close(p->pair[1]);
+	close(p->victim_pidfd);
 	close(p->data[0]);
 	close(p->data[1]);
 	munmap(p->page, 4096);
@@ -459,6 +485,27 @@ static void f_pipe2_flags(const struct probe *p)
 	syscall(SYS_pipe2, fds, O_CLOEXEC);
 }
 static void f_setuid(const struct probe *p) { (void)p; syscall(SYS_setuid, 0); }
+/* sendmsg and recvmsg, with the flags the child uses, on descriptors other
+ * than its socketpair's: another socket, a pipe, the next number. */
+static void f_sendmsg_socket(const struct probe *p) { msg_call(SYS_sendmsg, p->progress[1], MSG_NOSIGNAL | MSG_DONTWAIT); }
+static void f_recvmsg_socket(const struct probe *p) { msg_call(SYS_recvmsg, p->progress[1], MSG_CMSG_CLOEXEC | MSG_DONTWAIT); }
+static void f_sendmsg_pipe(const struct probe *p) { msg_call(SYS_sendmsg, p->data[0], MSG_NOSIGNAL | MSG_DONTWAIT); }
+static void f_recvmsg_next(const struct probe *p) { msg_call(SYS_recvmsg, p->pair[1] + 1, MSG_CMSG_CLOEXEC | MSG_DONTWAIT); }
+/* Through the pidfd: another signal, siginfo, flags; SIGKILL through
+ * another descriptor. */
+static void f_pidfd_term(const struct probe *p) { syscall(SYS_pidfd_send_signal, p->victim_pidfd, SIGTERM, NULL, 0); }
+static void f_pidfd_info(const struct probe *p)
+{
+	siginfo_t si;
+	memset(&si, 0, sizeof(si));
+	si.si_signo = SIGKILL;
+	si.si_code = SI_QUEUE;
+	syscall(SYS_pidfd_send_signal, p->victim_pidfd, SIGKILL, &si, 0);
+}
+/* PIDFD_SIGNAL_PROCESS_GROUP (Linux 6.9): the child's whole process group,
+ * which is the monitor's. */
+static void f_pidfd_group(const struct probe *p) { syscall(SYS_pidfd_send_signal, p->victim_pidfd, SIGKILL, NULL, 4u); }
+static void f_pidfd_other_fd(const struct probe *p) { syscall(SYS_pidfd_send_signal, p->progress[1], SIGKILL, NULL, 0); }
 
 struct forbidden {
 	const char *what;
@@ -514,10 +561,15 @@ static const struct forbidden netchild_forbidden[] = {
 	F(f_ioctl, "ioctl(FIONREAD)"),
 	F(f_pipe2_flags, "pipe2(O_CLOEXEC)"),
 	F(f_setuid, "setuid"),
+	F(f_sendmsg_socket, "sendmsg on another socket"),
+	F(f_recvmsg_socket, "recvmsg on another socket"),
+	F(f_sendmsg_pipe, "sendmsg on a pipe"),
+	F(f_recvmsg_next, "recvmsg on the next descriptor"),
+	F(f_pidfd_term, "pidfd_send_signal"),
 };
 
 /* The helper keeps what the name service needs (AF_UNIX sockets, read-only
- * files) and SIGKILL for its child, and nothing more. */
+ * files) and SIGKILL for its child through the pidfd, and nothing more. */
 static const struct forbidden helper_forbidden[] = {
 	F(f_socket_inet, "socket(AF_INET)"),
 	F(f_socket_inet6, "socket(AF_INET6)"),
@@ -549,8 +601,13 @@ static const struct forbidden helper_forbidden[] = {
 #endif
 	F(f_mprotect_exec, "mprotect(PROT_EXEC)"),
 	F(f_mmap_exec, "mmap(PROT_EXEC)"),
+	F(f_kill_child, "kill(child, SIGKILL)"),
 	F(f_kill_other, "kill(another pid)"),
 	F(f_kill_child_term, "kill(child, SIGTERM)"),
+	F(f_pidfd_term, "pidfd_send_signal(SIGTERM)"),
+	F(f_pidfd_info, "pidfd_send_signal with siginfo"),
+	F(f_pidfd_group, "pidfd_send_signal to the process group"),
+	F(f_pidfd_other_fd, "pidfd_send_signal on another descriptor"),
 	F(f_tgkill, "tgkill(SIGKILL)"),
 	S(f_tgkill_abrt, "tgkill(SIGABRT)"),
 	F(f_ioctl, "ioctl(FIONREAD)"),
@@ -632,13 +689,14 @@ static void policy_tables_as_read(void **st)
 		"open", "openat2", "creat", "setuid", "setgid", "setresuid", "setresgid",
 		"capset", "prctl", "seccomp", "bpf", "process_vm_writev", "mount",
 		"chroot", "unshare", "setns", "init_module", "finit_module",
+		"kill", "tkill", "pidfd_open", "pidfd_getfd", "close_range",
 	};
 	static const char *child_never[] = {
 		"socket", "socketpair", "openat", "connect", "bind", "listen", "mmap",
-		"mprotect", "kill", "write", "getdents64", "readlinkat",
+		"mprotect", "write", "getdents64", "readlinkat", "pidfd_send_signal",
 	};
 	static const char *helper_conditional[] = {
-		"socket", "openat", "mmap", "mprotect", "kill",
+		"socket", "openat", "mmap", "mprotect", "pidfd_send_signal",
 	};
 	bool uncond;
 	(void)st;
@@ -662,6 +720,58 @@ static void policy_tables_as_read(void **st)
 		            &uncond) || uncond)
 			fail_msg("helper.policy should allow %s only with conditions",
 			         helper_conditional[i]);
+}
+
+/* Whether every rule for name pins argument arg to value (and there is
+ * at least one). */
+static bool pinned(const struct seccomp_rule *rules, size_t n, const char *name,
+                   unsigned arg, scmp_datum_t value)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(rules[i].name, name) != 0)
+			continue;
+		bool found = false;
+		for (unsigned c = 0; c < rules[i].nconds; c++)
+			found |= rules[i].conds[c].arg == arg &&
+			         rules[i].conds[c].op == SCMP_CMP_EQ &&
+			         rules[i].conds[c].a == value;
+		if (!found)
+			return false;
+		any = true;
+	}
+	return any;
+}
+
+/* The calls that can carry a descriptor or an address, in the child, go
+ * only to its socketpair; the helper signals only through the pidfd, only
+ * SIGKILL, with no siginfo and no flags. */
+static void policy_pins_descriptors(void **st)
+{
+	static const struct {
+		bool child;         /* netchild.policy, else helper.policy */
+		const char *name;
+		unsigned arg;
+		scmp_datum_t value;
+	} pins[] = {
+		{ true, "sendmsg", 0, SECCOMP_PARAM_SOCK },
+		{ true, "recvmsg", 0, SECCOMP_PARAM_SOCK },
+		{ true, "sendto", 4, 0 },
+		{ false, "pidfd_send_signal", 0, SECCOMP_PARAM_PIDFD },
+		{ false, "pidfd_send_signal", 1, SIGKILL },
+		{ false, "pidfd_send_signal", 2, 0 },
+		{ false, "pidfd_send_signal", 3, 0 },
+	};
+	(void)st;
+	for (size_t i = 0; i < sizeof(pins) / sizeof(pins[0]); i++) {
+		bool child = pins[i].child;
+		if (!pinned(child ? seccomp_netchild_rules : seccomp_helper_rules,
+		            child ? seccomp_netchild_count : seccomp_helper_count,
+		            pins[i].name, pins[i].arg, pins[i].value))
+			fail_msg("%s.policy: not every %s rule pins arg%u",
+			         child ? "netchild" : "helper", pins[i].name, pins[i].arg);
+	}
 }
 
 /* seccomp_apply of rules, in a forked process, must fail with want in its
@@ -689,6 +799,18 @@ static void expect_refused(const struct seccomp_rule *rules, size_t n,
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		fail_msg("seccomp_apply did not fail with '%s' and no filter loaded (%s)",
 		         want, how);
+}
+
+/* A rule that names a descriptor the caller did not give (or gave as 0-2,
+ * which an unset field would be) is refused, not loaded as "fd 0". */
+static void apply_refuses_a_missing_descriptor(void **st)
+{
+	static const struct seccomp_rule pin[] = {
+		{ "sendmsg", 1, { { 0, SCMP_CMP_EQ, SECCOMP_PARAM_SOCK, 0 } } },
+	};
+	struct seccomp_params p = { .pidfd = 7 };
+	(void)st;
+	expect_refused(pin, 1, &p, -1, "sendmsg");
 }
 
 /* An attribute that cannot be set (the kill action for other
@@ -800,6 +922,8 @@ static void debug_mode_traps_and_names(void **st)
 	            SYS_openat, "openat");
 	expect_trap(&helper, f_mprotect_exec, SYS_mprotect, "mprotect");
 	expect_trap(&helper, f_execve, SYS_execve, "execve");
+	expect_trap(&netchild, f_sendmsg_socket, SYS_sendmsg, "sendmsg");
+	expect_trap(&helper, f_kill_child, SYS_kill, "kill");
 }
 
 int main(void)
@@ -807,7 +931,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(policy_names_resolve),
 		cmocka_unit_test(policy_tables_as_read),
+		cmocka_unit_test(policy_pins_descriptors),
 		cmocka_unit_test(apply_refuses_unknown_name),
+		cmocka_unit_test(apply_refuses_a_missing_descriptor),
 		cmocka_unit_test(apply_stops_when_an_attribute_fails),
 		cmocka_unit_test(netchild_allowed_calls_work),
 		cmocka_unit_test(helper_allowed_calls_work),
