@@ -52,14 +52,25 @@
 static volatile unsigned allocations;
 
 #ifdef PRIVIDENT_SANITIZE
-#include <sanitizer/allocator_interface.h>
 static const bool sanitizer_build = true;
+
+/* The sanitizers' allocation hooks, from their allocator_interface.h,
+ * which gcc does not install. */
+int __sanitizer_install_malloc_and_free_hooks(
+	void (*malloc_hook)(const volatile void *ptr, size_t size),
+	void (*free_hook)(const volatile void *ptr));
 
 static void count_allocation(const volatile void *ptr, size_t size)
 {
 	(void)ptr;
 	(void)size;
 	allocations++;
+}
+
+/* The sanitizers take the pair of hooks or none. */
+static void count_nothing(const volatile void *ptr)
+{
+	(void)ptr;
 }
 #else
 static const bool sanitizer_build = false;
@@ -942,7 +953,7 @@ int main(void)
 		cmocka_unit_test(debug_mode_traps_and_names),
 	};
 #ifdef PRIVIDENT_SANITIZE
-	if (!__sanitizer_install_malloc_and_free_hooks(count_allocation, NULL)) {
+	if (!__sanitizer_install_malloc_and_free_hooks(count_allocation, count_nothing)) {
 		fprintf(stderr, "cannot count allocations\n");
 		return 1;
 	}
