@@ -19,7 +19,6 @@ import collections
 import ctypes
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
