@@ -20,12 +20,23 @@ static void check_query(const struct ipc_query *q)
 	FUZZ_CHECK(q->client_port >= 1 && q->client_port <= PORT_MAX);
 }
 
+/* The helper logs an event's peer (never for EV_SECCOMP, which has none)
+ * and names EV_SECCOMP's call by its own field. */
 static void check_event(const struct ipc_event *e)
 {
+	static const uint8_t none[sizeof e->addr];
+
 	FUZZ_CHECK(e->type == IPC_EVENT && e->pad == 0 && e->count >= 1);
 	FUZZ_CHECK(e->kind >= EV_INVALID && e->kind < EV_KIND_END);
+	if (e->kind == EV_SECCOMP) {
+		FUZZ_CHECK(e->family == AF_UNSPEC && e->count == 1);
+		FUZZ_CHECK(memcmp(e->addr, none, sizeof none) == 0);
+		FUZZ_CHECK(e->ports[0] == 0 && e->ports[1] == 0);
+		return;
+	}
 	FUZZ_CHECK(e->family == AF_INET || e->family == AF_INET6);
 	FUZZ_CHECK(e->ports[0] <= 99999 && e->ports[1] <= 99999);
+	FUZZ_CHECK(e->syscall_nr == 0);
 }
 
 /* The child writes line[0..len) to a client: in bounds, one line ending

@@ -60,9 +60,9 @@ def query(t=0x51525931, conn=0, gen=0, sp=6193, cp=23):
 
 
 def event(t=0x45564e31, kind=1, count=1, family=AF_INET, pad=0,
-          addr=b'\x7f\0\0\1', ports=(0, 0)):
-    return struct.pack('<IIIHH16sII', t, kind, count, family, pad,
-                       addr.ljust(16, b'\0'), *ports)
+          addr=b'\x7f\0\0\1', ports=(0, 0), nr=0):
+    return struct.pack('<IIIHH16sIII', t, kind, count, family, pad,
+                       addr.ljust(16, b'\0'), *ports, nr)
 
 
 def reply(line, t=0x52504c31, conn=0, gen=0, length=None):
@@ -79,7 +79,7 @@ def ipcs():
     write('ipc', 'event-invalid', event())
     write('ipc', 'event-bad-port-v6', event(kind=6, family=AF_INET6,
                                              addr=b'\0' * 15 + b'\1', ports=(0, 99999)))
-    write('ipc', 'event-seccomp', event(kind=7, ports=(41, 0)))
+    write('ipc', 'event-seccomp', event(kind=7, family=0, addr=b'', nr=41))
     write('ipc', 'event-kind-end', event(kind=8))
     write('ipc', 'event-pad', event(pad=1))
     write('ipc', 'reply-userid', reply(b'6193 , 23 : USERID : UNIX : alice\r\n'))

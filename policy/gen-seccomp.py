@@ -5,15 +5,18 @@ Each policy file is read as data: one rule a line, a system call name and
 optional argument conditions; several lines for one call are alternatives.
 The output names every call and constant as C source, so a misspelt
 constant fails the build, and a misspelt call fails the unit test that
-resolves every name. Usage: gen-seccomp.py OUT.c NAME=FILE.policy[+FILE...] ...
+resolves every name. @sock and @pidfd stand for descriptor numbers known
+only when the filter is loaded (struct seccomp_params); they may only be
+compared for equality. Usage: gen-seccomp.py OUT.c NAME=FILE.policy[+FILE...] ...
 """
 import re
 import sys
 
 COND = re.compile(r"^arg([0-5])\s*(?:&\s*(\S+)\s*)?(==|!=)\s*(\S+)$")
 NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
-VALUE = re.compile(r"^(@child|[A-Za-z0-9_|()~]+)$")
-MAX_CONDS = 3
+VALUE = re.compile(r"^(@[a-z]+|[A-Za-z0-9_|()~]+)$")
+PARAMS = {"@sock": "SECCOMP_PARAM_SOCK", "@pidfd": "SECCOMP_PARAM_PIDFD"}
+MAX_CONDS = 4
 
 
 def fail(path, lineno, msg):
@@ -23,8 +26,10 @@ def fail(path, lineno, msg):
 def value_expr(path, lineno, v):
     if not VALUE.match(v):
         fail(path, lineno, f"bad value '{v}'")
-    if v == "@child":
-        return "SECCOMP_PARAM_CHILD"
+    if v.startswith("@"):
+        if v not in PARAMS:
+            fail(path, lineno, f"unknown parameter '{v}'")
+        return PARAMS[v]
     return f"(scmp_datum_t)({v})"
 
 
@@ -36,6 +41,8 @@ def parse_cond(path, lineno, text):
     if mask:
         if op != "==":
             fail(path, lineno, "a masked condition takes ==")
+        if mask.startswith("@") or val.startswith("@"):
+            fail(path, lineno, "a parameter is compared whole, never masked")
         return (arg, "SCMP_CMP_MASKED_EQ", value_expr(path, lineno, mask),
                 value_expr(path, lineno, val))
     cmp = "SCMP_CMP_EQ" if op == "==" else "SCMP_CMP_NE"

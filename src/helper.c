@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -165,7 +166,7 @@ static int home_file(uint32_t uid, const char *name)
 struct helper {
 	const struct config *cfg;
 	int sock, nlfd;
-	pid_t child;
+	int child_pidfd;   /* stops the child (doc/design.md §6) */
 	uint8_t *key;   /* the token key, inherited from the monitor, or NULL */
 };
 
@@ -241,7 +242,7 @@ static void log_event(const struct ipc_event *e, bool masked)
 
 	if (e->kind == EV_SECCOMP) {
 		log_msg(LOG_LVL_ERR, "network child made a forbidden system call: %s",
-		        seccomp_name((int)e->ports[0], name, sizeof(name)));
+		        seccomp_name((int)e->syscall_nr, name, sizeof(name)));
 		return;
 	}
 
@@ -262,7 +263,7 @@ static void log_event(const struct ipc_event *e, bool masked)
 static void child_violation(struct helper *h, const char *why)
 {
 	log_msg(LOG_LVL_ERR, "network child sent %s; stopping it", why);
-	kill(h->child, SIGKILL);
+	syscall(SYS_pidfd_send_signal, h->child_pidfd, SIGKILL, NULL, 0);
 }
 
 static int dispatch(struct helper *h, const unsigned char *buf, size_t n, int fd)
@@ -312,7 +313,7 @@ void helper_use_key(uint8_t *key)
 	the_helper.key = key;
 }
 
-int helper_prepare(const struct config *c, int sock, pid_t child)
+int helper_prepare(const struct config *c, int sock, int child_pidfd)
 {
 	struct helper *h = &the_helper;
 
@@ -324,7 +325,7 @@ int helper_prepare(const struct config *c, int sock, pid_t child)
 	h->cfg = c;
 	h->sock = sock;
 	h->nlfd = -1;
-	h->child = child;
+	h->child_pidfd = child_pidfd;
 	if (c->mode != MODE_FIXED) {
 		h->nlfd = nl_open();
 		if (h->nlfd < 0) {
@@ -340,7 +341,7 @@ int helper_prepare(const struct config *c, int sock, pid_t child)
 void helper_report_syscall(int nr)
 {
 	char name[64];
-	log_msg(LOG_LVL_ERR, "lookup helper made a forbidden system call: %s",
+	log_raw(LOG_LVL_ERR, "lookup helper made a forbidden system call: ",
 	        seccomp_name(nr, name, sizeof(name)));
 }
 

@@ -30,6 +30,16 @@ int ipc_decode_query(const void *buf, size_t len, struct ipc_query *out)
 /* Largest port value the request parser can hand on (five digits). */
 #define PARSED_PORT_MAX 99999u
 
+/* EV_SECCOMP: sent once, from the SIGSYS handler, about no peer. */
+static int seccomp_event_ok(const struct ipc_event *e)
+{
+	static const uint8_t none[sizeof(e->addr)];
+
+	return e->family == AF_UNSPEC && e->count == 1 &&
+	       memcmp(e->addr, none, sizeof(none)) == 0 &&
+	       e->ports[0] == 0 && e->ports[1] == 0;
+}
+
 int ipc_decode_event(const void *buf, size_t len, struct ipc_event *out)
 {
 	if (len != sizeof(*out))
@@ -39,9 +49,13 @@ int ipc_decode_event(const void *buf, size_t len, struct ipc_event *out)
 		return -1;
 	if (out->kind < EV_INVALID || out->kind >= EV_KIND_END)
 		return -1;
+	if (out->kind == EV_SECCOMP)
+		return seccomp_event_ok(out) ? 0 : -1;
 	if (out->family != AF_INET && out->family != AF_INET6)
 		return -1;
 	if (out->ports[0] > PARSED_PORT_MAX || out->ports[1] > PARSED_PORT_MAX)
+		return -1;
+	if (out->syscall_nr != 0)
 		return -1;
 	return 0;
 }

@@ -1,7 +1,7 @@
 /* Messages between the network child and the lookup helper, over a
  * SOCK_SEQPACKET socketpair. Every message is a fixed-size typed struct;
  * the receiver checks the exact length, the type, and every field's range
- * (doc/design.md §2). The decoders are pure, so they are unit tested and fuzzed. */
+ * (doc/design.md §3). The decoders are pure, so they are unit tested and fuzzed. */
 #ifndef PRIVIDENT_IPC_H
 #define PRIVIDENT_IPC_H
 
@@ -35,19 +35,24 @@ enum ipc_event_kind {
 	EV_LIMIT_HOST,        /* refused: --max-per-host */
 	EV_LIMIT_TOTAL,       /* refused: --max-connections */
 	EV_BAD_PORT,          /* INVALID-PORT answered by the child */
-	EV_SECCOMP,           /* --debug-sandbox: ports[0] is the forbidden call */
+	EV_SECCOMP,           /* --debug-sandbox: the child made a forbidden call */
 	EV_KIND_END
 };
 
+/* EV_SECCOMP is about the child, not about a peer: family AF_UNSPEC, addr
+ * and ports zero, count 1, and syscall_nr the call's number. Every other
+ * kind has a peer (AF_INET or AF_INET6) and syscall_nr 0. */
 struct ipc_event {
 	uint32_t type;        /* IPC_EVENT */
 	uint32_t kind;        /* enum ipc_event_kind */
 	uint32_t count;       /* how many such events this line stands for (>= 1) */
-	uint16_t family;      /* AF_INET or AF_INET6 */
+	uint16_t family;      /* AF_INET or AF_INET6; EV_SECCOMP: AF_UNSPEC */
 	uint16_t pad;         /* 0 */
 	uint8_t addr[16];     /* the peer's address (AF_INET: first 4 bytes) */
-	uint32_t ports[2];    /* EV_BAD_PORT: the ports as parsed (<= 99999);
-	                         EV_SECCOMP: the system call number */
+	uint32_t ports[2];    /* EV_BAD_PORT: the ports as parsed (<= 99999) */
+	uint32_t syscall_nr;  /* EV_SECCOMP: the forbidden call's number as the
+	                         kernel reported it (any value: the helper only
+	                         looks it up, or prints it as a number) */
 };
 
 struct ipc_reply {

@@ -182,13 +182,6 @@ int listen_open(const struct config *c, const struct listen_set *old,
 	return 0;
 }
 
-void listen_close(struct listen_set *ls)
-{
-	for (unsigned i = 0; i < ls->n; i++)
-		close(ls->fds[i]);
-	ls->n = 0;
-}
-
 int listen_check_inetd(int fd, char *err, size_t errsz)
 {
 	if (!is_tcp(fd, 0)) {

@@ -20,8 +20,6 @@ int listen_activated(struct listen_set *ls, char *err, size_t errsz);
 int listen_open(const struct config *c, const struct listen_set *old,
                 struct listen_set *ls, char *err, size_t errsz);
 
-void listen_close(struct listen_set *ls);
-
 /* Checks that fd is a connected TCP socket (inetd mode), and makes it
  * non-blocking. */
 int listen_check_inetd(int fd, char *err, size_t errsz);

@@ -13,6 +13,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,7 +32,8 @@
 /* How long a worker told to stop may take before it is killed. */
 #define STOP_GRACE_MS 2000
 /* Descriptors the workers need beyond one per client connection: the
- * listeners, the socketpair, netlink, epoll, syslog, standard streams. */
+ * listeners, the socketpair, the pidfd, netlink, epoll, syslog, standard
+ * streams, and the name service's. */
 #define FD_RESERVE (LISTEN_MAX + 32)
 /* Exit status of a worker whose sandbox could not be entered. */
 #define EXIT_SANDBOX 70
@@ -82,39 +84,58 @@ static void worker_init(int deathsig)
 	prctl(PR_SET_PDEATHSIG, deathsig, 0, 0, 0);
 }
 
+/* The child holds the listeners (or inetd's connection), its end of the
+ * socketpair and what child_prepare opens; no log socket, no standard
+ * streams, nothing the monitor inherited (doc/design.md §6). */
 static void run_child(struct monitor *m, int sock)
 {
+	struct keep_fds keep = { .n = 0 };
 	char err[256];
 
 	worker_init(SIGTERM);
-	if (child_prepare(m->cfg, &m->ls, m->inetd_fd, sock) < 0) {
+	for (unsigned i = 0; i < m->ls.n; i++)
+		keep_fd(&keep, m->ls.fds[i]);
+	keep_fd(&keep, m->inetd_fd);
+	keep_fd(&keep, sock);
+	if (child_prepare(m->cfg, &m->ls, m->inetd_fd, sock, &keep) < 0) {
 		log_msg(LOG_LVL_ERR, "network child: cannot set up: %s", strerror(errno));
 		_exit(EXIT_SANDBOX);
 	}
-	if (sandbox_enter_child(&m->user, m->cfg, err, sizeof(err)) < 0) {
+	if (sandbox_enter_child(&m->user, m->cfg, &keep, sock, err, sizeof(err)) < 0) {
 		log_msg(LOG_LVL_ERR, "network child: %s", err);
 		_exit(EXIT_SANDBOX);
 	}
 	_exit(child_serve());
 }
 
-static void run_helper(struct monitor *m, int sock, pid_t child)
+/* Identity first: every socket and name-service connection the helper
+ * makes is the service user's. Then it holds its end of the socketpair,
+ * the child's pidfd, its own log and what helper_prepare opens: never a
+ * listener, a client it was not passed, or the monitor's log socket; with
+ * -f its log is standard error, which it keeps (doc/design.md §6). */
+static void run_helper(struct monitor *m, int sock, int child_pidfd)
 {
+	struct keep_fds keep = { .n = 0 };
 	char err[256];
 
 	worker_init(SIGKILL);
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
-	/* The helper never touches client sockets except those passed to it. */
-	listen_close(&m->ls);
-	if (m->inetd_fd >= 0)
-		close(m->inetd_fd);
+	keep_fd(&keep, sock);
+	keep_fd(&keep, child_pidfd);
 	helper_use_key(m->key);
-	if (helper_prepare(m->cfg, sock, child) < 0) {
+	if (sandbox_helper_identity(&m->user, m->cfg, err, sizeof(err)) < 0 ||
+	    sandbox_keep_fds(&keep, m->cfg->foreground, err, sizeof(err)) < 0) {
+		log_msg(LOG_LVL_ERR, "lookup helper: %s", err);
 		keyfile_free(m->key);
 		_exit(EXIT_SANDBOX);
 	}
-	if (sandbox_enter_helper(&m->user, m->cfg, child, err, sizeof(err)) < 0) {
+	log_open(m->cfg->foreground);
+	if (helper_prepare(m->cfg, sock, child_pidfd) < 0) {
+		keyfile_free(m->key);
+		_exit(EXIT_SANDBOX);
+	}
+	if (sandbox_enter_helper(m->cfg, child_pidfd, err, sizeof(err)) < 0) {
 		log_msg(LOG_LVL_ERR, "lookup helper: %s", err);
 		keyfile_wipe(m->key);   /* a half-entered sandbox may forbid munlock */
 		_exit(EXIT_SANDBOX);
@@ -122,9 +143,23 @@ static void run_helper(struct monitor *m, int sock, pid_t child)
 	_exit(helper_serve());
 }
 
+/* The helper stops a lying child through this pidfd (doc/design.md §6).
+ * Opened right after the fork, before the child can have been reaped
+ * (only loop() reaps, and SIGCHLD is blocked until then), so it names that
+ * process and never another that reuses its pid. */
+static int child_pidfd(pid_t child)
+{
+	int fd = (int)syscall(SYS_pidfd_open, child, 0);
+
+	if (fd < 0)
+		log_msg(LOG_LVL_ERR, "pidfd_open: %s%s", strerror(errno),
+		        errno == ENOSYS ? " (privident needs Linux 5.3 or later)" : "");
+	return fd;
+}
+
 static int start_workers(struct monitor *m)
 {
-	int sv[2];
+	int sv[2], pidfd = -1, e;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		log_msg(LOG_LVL_ERR, "socketpair: %s", strerror(errno));
@@ -138,17 +173,21 @@ static int start_workers(struct monitor *m)
 		close(sv[1]);
 		run_child(m, sv[0]);
 	}
-	if (m->child > 0) {
+	if (m->child > 0 && (pidfd = child_pidfd(m->child)) >= 0) {
 		m->helper = fork();
 		if (m->helper == 0) {
 			close(sv[0]);
-			run_helper(m, sv[1], m->child);
+			run_helper(m, sv[1], pidfd);
 		}
 	}
+	e = errno;
 	close(sv[0]);
 	close(sv[1]);
-	if (m->child < 0 || m->helper < 0) {
-		log_msg(LOG_LVL_ERR, "fork: %s", strerror(errno));
+	if (pidfd >= 0)
+		close(pidfd);
+	if (m->child < 0 || pidfd < 0 || m->helper < 0) {
+		if (m->child < 0 || m->helper < 0)
+			log_msg(LOG_LVL_ERR, "fork: %s", strerror(e));
 		if (m->child > 0)
 			kill(m->child, SIGKILL);
 		m->helper = m->helper < 0 ? 0 : m->helper;
@@ -389,16 +428,28 @@ static int take_inetd(struct monitor *m, char *err, size_t errsz)
 	return 0;
 }
 
+/* What the monitor was started with: it keeps the standard streams,
+ * systemd's sockets (LISTEN_FDS) or inetd's connection (stdin, then moved
+ * off it), and closes every other descriptor it inherited, so that no
+ * worker ever holds what its launcher leaked (doc/design.md §6). */
+static int take_inherited(struct monitor *m, char *err, size_t errsz)
+{
+	struct keep_fds keep = { .n = 0 };
+
+	if (!m->cfg->inetd && listen_activated(&m->ls, err, errsz) < 0)
+		return -1;
+	for (unsigned i = 0; i < m->ls.n; i++)
+		keep_fd(&keep, m->ls.fds[i]);
+	if (sandbox_close_inherited(&keep, err, errsz) < 0)
+		return -1;
+	return m->cfg->inetd ? take_inetd(m, err, errsz) : 0;
+}
+
 static int open_sockets(struct monitor *m, char *err, size_t errsz)
 {
-	if (m->cfg->inetd)
-		return take_inetd(m, err, errsz);
-	int r = listen_activated(&m->ls, err, errsz);
-	if (r < 0)
-		return -1;
-	if (r == 0 && listen_open(m->cfg, NULL, &m->ls, err, errsz) < 0)
-		return -1;
-	return 0;
+	if (m->inetd || m->ls.activated)
+		return 0;
+	return listen_open(m->cfg, NULL, &m->ls, err, errsz);
 }
 
 /* ---- the loop ---- */
@@ -471,6 +522,12 @@ int monitor_main(struct config *c, const struct cli *cli)
 	m.cfg = &m.cfg_store[0];
 	m.cli = cli;
 	m.inetd_fd = -1;
+	/* First, before the name service or anything else opens a descriptor
+	 * of its own. */
+	if (take_inherited(&m, err, sizeof(err)) < 0) {
+		fprintf(stderr, "privident: %s\n", err);
+		return 1;
+	}
 	if (sandbox_resolve_user(m.cfg, &m.user, err, sizeof(err)) < 0 ||
 	    load_key(m.cfg, &m.key, err, sizeof(err)) < 0) {
 		fprintf(stderr, "privident: %s\n", err);

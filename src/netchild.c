@@ -794,7 +794,7 @@ static int start_inetd(struct child *ch, int fd)
 static struct child the_child;
 
 int child_prepare(const struct config *c, const struct listen_set *ls,
-                  int inetd_fd, int sock)
+                  int inetd_fd, int sock, struct keep_fds *keep)
 {
 	struct child *ch = &the_child;
 	struct sigaction sa = { .sa_handler = on_term };
@@ -809,6 +809,7 @@ int child_prepare(const struct config *c, const struct listen_set *ls,
 	ch->now_ms = clock_ms();
 	if (setup(ch) < 0)
 		return -1;
+	keep_fd(keep, ch->ep);
 	if (ch->inetd && start_inetd(ch, inetd_fd) < 0)
 		return -1;
 	return 0;
@@ -828,7 +829,7 @@ void child_report_syscall(int nr)
 	e.type = IPC_EVENT;
 	e.kind = EV_SECCOMP;
 	e.count = 1;
-	e.family = AF_INET;
-	e.ports[0] = nr >= 0 && nr <= 99999 ? (uint32_t)nr : 0;
+	e.family = AF_UNSPEC;
+	e.syscall_nr = (uint32_t)nr;
 	event_send(&the_child, &e);
 }

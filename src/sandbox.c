@@ -1,6 +1,9 @@
-/* Worker sandboxes (doc/design.md §2). The order matters: what needs privilege
- * (the empty root, the identity switch) comes first, then the limits that
- * make it irreversible, and the seccomp filter last. */
+/* Worker sandboxes (doc/design.md §6). The order matters: what needs
+ * privilege (the empty root, the identity switch) comes first, then the
+ * limits that make it irreversible, then the descriptors (set-up errors
+ * can be logged until then), and the seccomp filter last. The helper
+ * switches identity before it opens anything, so that every socket and
+ * name-service connection it makes is the service user's. */
 #include "sandbox.h"
 
 #include <cap-ng.h>
@@ -14,8 +17,10 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "roles.h"
 #include "seccomp_policy.h"
 
@@ -24,6 +29,11 @@
 /* Where the child's empty root is made and at once removed again. */
 #define EMPTY_ROOT_PARENT "/tmp"
 #define EMPTY_ROOT_NAME "privident-root.XXXXXX"
+/* Without close_range(2) (Linux before 5.9) descriptors are closed one by
+ * one up to the descriptor limit, or up to this when it is unlimited. */
+#define FALLBACK_FD_LIMIT 65536u
+/* The highest descriptor number there can be (close_range's "to the end"). */
+#define FD_LAST (~0u)
 
 static int fail(char *err, size_t errsz, const char *what)
 {
@@ -178,32 +188,119 @@ static int lock(bool dumpable, char *err, size_t errsz)
 	return 0;
 }
 
+/* ---- descriptors ---- */
+
+/* Closes the descriptors lo..hi. */
+static void close_span(unsigned lo, unsigned hi)
+{
+	struct rlimit rl;
+	unsigned top = FALLBACK_FD_LIMIT;
+
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, lo, hi, 0) == 0 || errno != ENOSYS)
+		return;
+#endif
+	/* A descriptor above the limit can only exist if the limit was
+	 * lowered after it was opened, which nothing before us does. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		top = rl.rlim_cur < FD_LAST ? (unsigned)rl.rlim_cur : FD_LAST;
+	for (unsigned fd = lo; fd <= hi && fd < top; fd++)
+		close((int)fd);
+}
+
+/* Closes every descriptor above 2 that keep does not hold; refuses (and
+ * closes nothing) if keep lost one for want of room. */
+static int close_others(const struct keep_fds *keep, char *err, size_t errsz)
+{
+	int sorted[KEEP_FDS_MAX];
+	unsigned n = 0, lo = STDERR_FILENO + 1;
+
+	if (keep->overflow) {
+		snprintf(err, errsz, "more descriptors to keep than %d", KEEP_FDS_MAX);
+		return -1;
+	}
+	for (unsigned i = 0; i < keep->n && i < KEEP_FDS_MAX; i++) {
+		unsigned j = n++;   /* insertion sort: a handful of numbers */
+		for (; j > 0 && sorted[j - 1] > keep->fd[i]; j--)
+			sorted[j] = sorted[j - 1];
+		sorted[j] = keep->fd[i];
+	}
+	for (unsigned i = 0; i < n; i++) {
+		if (sorted[i] < (int)lo)
+			continue;   /* 0-2, unset, or a duplicate */
+		if ((unsigned)sorted[i] > lo)
+			close_span(lo, (unsigned)sorted[i] - 1);
+		lo = (unsigned)sorted[i] + 1;
+	}
+	close_span(lo, FD_LAST);
+	return 0;
+}
+
+static int open_null(char *err, size_t errsz)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
+
+	return fd >= 0 ? fd : fail(err, errsz, "open /dev/null");
+}
+
+/* A worker keeps keep and nothing else above 2; 0, 1 and (unless
+ * keep_stderr) 2 go to null, which is closed with the rest. The log's
+ * syslog socket is among what is closed: log.c lets go of it first, so
+ * that it never writes to a number that has come to mean something else. */
+static int keep_only(const struct keep_fds *keep, int null, bool keep_stderr,
+                     char *err, size_t errsz)
+{
+	log_close();
+	for (int fd = 0; fd <= (keep_stderr ? STDOUT_FILENO : STDERR_FILENO); fd++)
+		if (dup2(null, fd) < 0)
+			return fail(err, errsz, "dup2 /dev/null");
+	return close_others(keep, err, errsz);
+}
+
+int sandbox_close_inherited(const struct keep_fds *keep, char *err, size_t errsz)
+{
+	/* A closed standard stream gets /dev/null (open takes the lowest free
+	 * number: that one), so that no socket of ours ever lands on 0-2
+	 * and is then written to as a stream. */
+	for (int fd = 0; fd <= STDERR_FILENO; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF &&
+		    open("/dev/null", O_RDWR | O_NOCTTY) < 0)
+			return fail(err, errsz, "open /dev/null");
+	return close_others(keep, err, errsz);
+}
+
+/* ---- the workers ---- */
+
 int sandbox_enter_child(const struct service_user *u, const struct config *c,
+                        const struct keep_fds *keep, int sock,
                         char *err, size_t errsz)
 {
 	struct rlimit none = { 0, 0 };
-	struct seccomp_params p = { .debug = c->debug_sandbox,
+	struct seccomp_params p = { .sock = sock, .pidfd = -1,
+	                            .debug = c->debug_sandbox,
 	                            .report = child_report_syscall };
+	/* Before the empty root, which has no /dev/null. */
+	int null = open_null(err, errsz);
 
-	if (enter_empty_root(err, errsz) < 0 || drop_identity(u, -1, err, errsz) < 0 ||
-	    check_caps(-1, err, errsz) < 0)
+	if (null < 0 || enter_empty_root(err, errsz) < 0 ||
+	    drop_identity(u, -1, err, errsz) < 0 || check_caps(-1, err, errsz) < 0)
 		return -1;
 	/* The child never starts a process, writes a file or dumps core. */
 	if (setrlimit(RLIMIT_NPROC, &none) < 0 || setrlimit(RLIMIT_FSIZE, &none) < 0 ||
 	    setrlimit(RLIMIT_CORE, &none) < 0)
 		return fail(err, errsz, "setrlimit");
-	if (lock(false, err, errsz) < 0)
+	/* The child's log is the helper's: it keeps no log socket, and no
+	 * standard error even with -f. */
+	if (lock(false, err, errsz) < 0 || keep_only(keep, null, false, err, errsz) < 0)
 		return -1;
 	return seccomp_apply(seccomp_netchild_rules, seccomp_netchild_count, &p,
 	                     err, errsz);
 }
 
-int sandbox_enter_helper(const struct service_user *u, const struct config *c,
-                         pid_t child, char *err, size_t errsz)
+int sandbox_helper_identity(const struct service_user *u, const struct config *c,
+                            char *err, size_t errsz)
 {
 	struct rlimit none = { 0, 0 };
-	struct seccomp_params p = { .child = child, .debug = c->debug_sandbox,
-	                            .report = helper_report_syscall };
 	/* noident and opt-in look into homes that may be mode 0700: the one
 	 * capability that needs, and only then (doc/design.md §2). Started
 	 * unprivileged, sandbox_resolve_user made sure it is there to keep. */
@@ -213,8 +310,28 @@ int sandbox_enter_helper(const struct service_user *u, const struct config *c,
 		return -1;
 	if (setrlimit(RLIMIT_CORE, &none) < 0)
 		return fail(err, errsz, "setrlimit");
-	if (lock(false, err, errsz) < 0)
-		return -1;
+	/* Now rather than with the filter: threads helper_prepare starts
+	 * inherit no_new_privs, and no process of the service user can trace
+	 * the helper while it opens its sockets (without a setuid step the
+	 * kernel would leave it dumpable). */
+	return lock(false, err, errsz);
+}
+
+int sandbox_keep_fds(const struct keep_fds *keep, bool keep_stderr,
+                     char *err, size_t errsz)
+{
+	int null = open_null(err, errsz);
+
+	return null < 0 ? -1 : keep_only(keep, null, keep_stderr, err, errsz);
+}
+
+int sandbox_enter_helper(const struct config *c, int child_pidfd,
+                         char *err, size_t errsz)
+{
+	struct seccomp_params p = { .sock = -1, .pidfd = child_pidfd,
+	                            .debug = c->debug_sandbox,
+	                            .report = helper_report_syscall };
+
 	return seccomp_apply(seccomp_helper_rules, seccomp_helper_count, &p,
 	                     err, errsz);
 }

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "log.h"
+
 #ifdef PRIVIDENT_SANITIZE
 #include <sanitizer/common_interface_defs.h>
 
@@ -20,9 +22,35 @@ __attribute__((constructor)) static void sanitizer_map_early(void)
 }
 #endif
 
+/* --debug-sandbox names a forbidden call from the SIGSYS handler, where
+ * libseccomp's lookup (which allocates) must not run: the names are looked
+ * up before the filter loads, into this table indexed by number. Every
+ * architecture's calls are numbered below 1024 today (x86_64 and arm64
+ * below 500); a call above (an x32 one, one added later) is named by its
+ * number. */
+#define TRAP_NAMES 1024
+/* Longest name kept, with its NUL (the longest today has 23 characters). */
+#define TRAP_NAME_MAX 32
+
+static char trap_names[TRAP_NAMES][TRAP_NAME_MAX];
 static void (*trap_report)(int nr);
 
-/* --debug-sandbox: name the call, then stop as the kill action would. */
+static void load_names(void)
+{
+	for (int nr = 0; nr < TRAP_NAMES; nr++) {
+		char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+		size_t len = 0;
+
+		trap_names[nr][0] = '\0';
+		if (name != NULL)
+			log_cat(trap_names[nr], TRAP_NAME_MAX, &len, name);
+		free(name);
+	}
+}
+
+/* --debug-sandbox: name the call, then stop as the kill action would. Only
+ * async-signal-safe work: the report formats from trap_names and makes
+ * one write or sendmsg. */
 static void on_sigsys(int sig, siginfo_t *si, void *ctx)
 {
 	(void)sig;
@@ -39,6 +67,7 @@ static int install_trap(const struct seccomp_params *p, char *err, size_t errsz)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = on_sigsys;
 	sa.sa_flags = SA_SIGINFO;
+	load_names();
 	trap_report = p->report;
 	if (sigaction(SIGSYS, &sa, NULL) < 0) {
 		snprintf(err, errsz, "seccomp: sigaction: %s", strerror(errno));
@@ -54,6 +83,28 @@ static uint32_t kill_action(void)
 	return seccomp_api_get() >= 3 ? SCMP_ACT_KILL_PROCESS : SCMP_ACT_KILL;
 }
 
+/* A rule's value with @sock and @pidfd replaced by the descriptor given;
+ * -1 when the rule names one that was not (0-2 never are: see
+ * struct seccomp_params). */
+static int param_value(scmp_datum_t v, const struct seccomp_params *p,
+                       scmp_datum_t *out)
+{
+	int fd;
+
+	if (v == SECCOMP_PARAM_SOCK)
+		fd = p->sock;
+	else if (v == SECCOMP_PARAM_PIDFD)
+		fd = p->pidfd;
+	else {
+		*out = v;
+		return 0;
+	}
+	if (fd <= STDERR_FILENO)
+		return -1;
+	*out = (scmp_datum_t)fd;
+	return 0;
+}
+
 static int add_rule(scmp_filter_ctx ctx, const struct seccomp_rule *r,
                     const struct seccomp_params *p, char *err, size_t errsz)
 {
@@ -67,9 +118,12 @@ static int add_rule(scmp_filter_ctx ctx, const struct seccomp_rule *r,
 	for (unsigned i = 0; i < r->nconds; i++) {
 		cmp[i].arg = r->conds[i].arg;
 		cmp[i].op = r->conds[i].op;
-		cmp[i].datum_a = r->conds[i].a == SECCOMP_PARAM_CHILD
-		                 ? (scmp_datum_t)p->child : r->conds[i].a;
-		cmp[i].datum_b = r->conds[i].b;
+		if (param_value(r->conds[i].a, p, &cmp[i].datum_a) < 0 ||
+		    param_value(r->conds[i].b, p, &cmp[i].datum_b) < 0) {
+			snprintf(err, errsz, "seccomp: the rule for %s needs a descriptor "
+			         "that was not given", r->name);
+			return -1;
+		}
 	}
 	int e = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, r->nconds, cmp);
 	if (e < 0) {
@@ -93,8 +147,13 @@ int seccomp_apply(const struct seccomp_rule *rules, size_t n,
 		snprintf(err, errsz, "seccomp: cannot create a filter");
 		return -1;
 	}
-	/* A call through another architecture's entry point is never allowed. */
-	seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, kill_action());
+	/* A call through another architecture's entry point is never allowed;
+	 * threads the worker started before (the helper's name-service
+	 * threads) get the same filter, atomically, or the load fails. */
+	if ((e = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, kill_action())) < 0 ||
+	    (e = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1)) < 0)
+		snprintf(err, errsz, "seccomp: cannot set a filter attribute: %s",
+		         strerror(-e));
 	for (size_t i = 0; i < n && e == 0; i++)
 		e = add_rule(ctx, &rules[i], p, err, errsz);
 #ifdef PRIVIDENT_SANITIZE
@@ -108,12 +167,16 @@ int seccomp_apply(const struct seccomp_rule *rules, size_t n,
 
 const char *seccomp_name(int nr, char *buf, size_t size)
 {
-	char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+	size_t len = 0;
 
-	if (name)
-		snprintf(buf, size, "%s", name);
-	else
-		snprintf(buf, size, "#%d", nr);
-	free(name);
+	if (size == 0)
+		return buf;
+	buf[0] = '\0';
+	if (nr >= 0 && nr < TRAP_NAMES && trap_names[nr][0] != '\0') {
+		log_cat(buf, size, &len, trap_names[nr]);
+	} else {
+		log_cat(buf, size, &len, "#");
+		log_cat_uint(buf, size, &len, (unsigned)nr);
+	}
 	return buf;
 }

@@ -30,12 +30,18 @@ def listening_socket(addr):
 
 class LaunchTest(identtest.DaemonTestCase):
 
-    def wait_workers(self, d, n=2, timeout=3.0):
-        """The daemon's descendants once there are n of them."""
+    def wait_workers(self, d, n=2, timeout=3.0, sandboxed=False):
+        """The daemon's descendants once there are n of them (and, with
+        sandboxed, once each has its seccomp filter)."""
         deadline = time.monotonic() + timeout
         while True:
             kids = [p for p in identtest.descendants(d.pid) if identtest.alive(p)]
-            if len(kids) >= n or time.monotonic() >= deadline:
+            try:
+                ready = not sandboxed or all(identtest.proc_status(p).get('Seccomp') == '2'
+                                             for p in kids)
+            except OSError:
+                ready = False       # one of them went away meanwhile
+            if (len(kids) >= n and ready) or time.monotonic() >= deadline:
                 return kids
             time.sleep(0.05)
 
@@ -125,7 +131,10 @@ class LaunchTest(identtest.DaemonTestCase):
         finally:
             conn.close()
         q.send('1,')                 # half a query, then silence
-        kids = self.wait_workers(d)
+        # Once both workers are sandboxed (before, the child has not yet
+        # loaded its filter, and the helper may not yet have closed the
+        # descriptors it inherited).
+        kids = self.wait_workers(d, sandboxed=True)
         self.assertEqual(len(kids), 2, d.log())
         holders = [p for p in [d.pid] + kids if inode in self.socket_inodes(p)]
         self.assertEqual(len(holders), 1, 'connection held by %r' % holders)

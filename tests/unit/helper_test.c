@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -157,16 +158,19 @@ static void rig_start(struct rig *r)
 		for (;;)
 			pause();
 	}
+	/* As the monitor does: the child's pidfd, which the helper inherits. */
+	int pidfd = (int)syscall(SYS_pidfd_open, r->child, 0);
+	assert_true(pidfd > STDERR_FILENO);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
 	r->helper = fork();
 	assert_true(r->helper >= 0);
 	if (r->helper == 0) {
-		struct seccomp_params p = { .child = r->child };
+		struct seccomp_params p = { .pidfd = pidfd };
 		char err[256];
 		close(sv[0]);
 		close(lsock);
 		log_open(true);
-		if (helper_prepare(&cfg, sv[1], r->child) < 0)
+		if (helper_prepare(&cfg, sv[1], pidfd) < 0)
 			_exit(X_PREPARE);
 		/* As in the daemon: the filter loads after prepare. */
 		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
@@ -176,6 +180,7 @@ static void rig_start(struct rig *r)
 		_exit(helper_serve());
 	}
 	close(sv[1]);
+	close(pidfd);
 	r->sock = sv[0];
 }
 

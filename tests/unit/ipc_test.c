@@ -67,14 +67,20 @@ static void query_wrong_type_or_range(void **st)
 	assert_int_equal(ipc_decode_query(&q, sizeof(q), &out), 0);
 }
 
-static struct ipc_event good_event(void)
+static struct ipc_event event_of(uint32_t kind, uint16_t family)
 {
 	struct ipc_event e;
 	memset(&e, 0, sizeof(e));
 	e.type = IPC_EVENT;
-	e.kind = EV_LIMIT_HOST;
+	e.kind = kind;
 	e.count = 1;
-	e.family = AF_INET;
+	e.family = family;
+	return e;
+}
+
+static struct ipc_event good_event(void)
+{
+	struct ipc_event e = event_of(EV_LIMIT_HOST, AF_INET);
 	e.addr[0] = 127;
 	e.addr[3] = 1;
 	return e;
@@ -106,6 +112,57 @@ static void event_checks(void **st)
 	assert_int_equal(ipc_decode_event(&e, sizeof(e), &out), -1);
 	e.ports[1] = 99999;
 	assert_int_equal(ipc_decode_event(&e, sizeof(e), &out), 0);
+}
+
+/* The event --debug-sandbox's child sends: about the child itself. */
+static struct ipc_event seccomp_event(uint32_t nr)
+{
+	struct ipc_event e = event_of(EV_SECCOMP, AF_UNSPEC);
+	e.syscall_nr = nr;
+	return e;
+}
+
+/* The forbidden call has a field of its own; no address, no ports, no
+ * family, counted once. */
+static void seccomp_event_checks(void **st)
+{
+	(void)st;
+	struct ipc_event e = seccomp_event(41), out;
+	assert_int_equal(ipc_decode_event(&e, sizeof(e), &out), 0);
+	assert_int_equal(out.syscall_nr, 41);
+	/* Any number the kernel can report: an x32 call's, syscall(-1)'s. */
+	e = seccomp_event(0x40000000u | 41);
+	assert_int_equal(ipc_decode_event(&e, sizeof(e), &out), 0);
+	e = seccomp_event(UINT32_MAX);
+	assert_int_equal(ipc_decode_event(&e, sizeof(e), &out), 0);
+	e = seccomp_event(41);
+	e.family = AF_INET;
+	assert_int_equal(ipc_decode_event(&e, sizeof(e), &out), -1);
+	e = seccomp_event(41);
+	e.addr[15] = 1;
+	assert_int_equal(ipc_decode_event(&e, sizeof(e), &out), -1);
+	e = seccomp_event(41);
+	e.ports[1] = 1;
+	assert_int_equal(ipc_decode_event(&e, sizeof(e), &out), -1);
+	e = seccomp_event(41);
+	e.count = 2;
+	assert_int_equal(ipc_decode_event(&e, sizeof(e), &out), -1);
+	/* The number belongs to EV_SECCOMP alone. */
+	e = good_event();
+	e.syscall_nr = 41;
+	assert_int_equal(ipc_decode_event(&e, sizeof(e), &out), -1);
+}
+
+/* What the child used to send for a forbidden call (a made-up AF_INET peer
+ * and the number as ports[0]) is refused. */
+static void seccomp_event_old_form_refused(void **st)
+{
+	(void)st;
+	struct ipc_event e = good_event(), out;
+	e.kind = EV_SECCOMP;
+	memset(e.addr, 0, sizeof(e.addr));
+	e.ports[0] = 41;
+	assert_int_equal(ipc_decode_event(&e, sizeof(e), &out), -1);
 }
 
 static struct ipc_reply reply_of(const char *line)
@@ -251,6 +308,8 @@ int main(void)
 		cmocka_unit_test(query_wrong_size),
 		cmocka_unit_test(query_wrong_type_or_range),
 		cmocka_unit_test(event_checks),
+		cmocka_unit_test(seccomp_event_checks),
+		cmocka_unit_test(seccomp_event_old_form_refused),
 		cmocka_unit_test(reply_checks),
 		cmocka_unit_test(transport_passes_fd),
 		cmocka_unit_test(transport_no_fd_and_eof),
