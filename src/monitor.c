@@ -110,11 +110,16 @@ static void run_helper(struct monitor *m, int sock, pid_t child)
 	if (m->inetd_fd >= 0)
 		close(m->inetd_fd);
 	helper_use_key(m->key);
+	if (sandbox_helper_identity(&m->user, m->cfg, err, sizeof(err)) < 0) {
+		log_msg(LOG_LVL_ERR, "lookup helper: %s", err);
+		keyfile_free(m->key);
+		_exit(EXIT_SANDBOX);
+	}
 	if (helper_prepare(m->cfg, sock, child) < 0) {
 		keyfile_free(m->key);
 		_exit(EXIT_SANDBOX);
 	}
-	if (sandbox_enter_helper(&m->user, m->cfg, child, err, sizeof(err)) < 0) {
+	if (sandbox_enter_helper(m->cfg, child, err, sizeof(err)) < 0) {
 		log_msg(LOG_LVL_ERR, "lookup helper: %s", err);
 		keyfile_wipe(m->key);   /* a half-entered sandbox may forbid munlock */
 		_exit(EXIT_SANDBOX);

@@ -198,12 +198,9 @@ int sandbox_enter_child(const struct service_user *u, const struct config *c,
 	                     err, errsz);
 }
 
-int sandbox_enter_helper(const struct service_user *u, const struct config *c,
-                         pid_t child, char *err, size_t errsz)
+int sandbox_helper_identity(const struct service_user *u, const struct config *c,
+                            char *err, size_t errsz)
 {
-	struct rlimit none = { 0, 0 };
-	struct seccomp_params p = { .child = child, .debug = c->debug_sandbox,
-	                            .report = helper_report_syscall };
 	/* noident and opt-in look into homes that may be mode 0700: the one
 	 * capability that needs, and only then (doc/design.md §2). Started
 	 * unprivileged, sandbox_resolve_user made sure it is there to keep. */
@@ -211,6 +208,16 @@ int sandbox_enter_helper(const struct service_user *u, const struct config *c,
 
 	if (drop_identity(u, keep, err, errsz) < 0 || check_caps(keep, err, errsz) < 0)
 		return -1;
+	return 0;
+}
+
+int sandbox_enter_helper(const struct config *c, pid_t child, char *err,
+                         size_t errsz)
+{
+	struct rlimit none = { 0, 0 };
+	struct seccomp_params p = { .child = child, .debug = c->debug_sandbox,
+	                            .report = helper_report_syscall };
+
 	if (setrlimit(RLIMIT_CORE, &none) < 0)
 		return fail(err, errsz, "setrlimit");
 	if (lock(false, err, errsz) < 0)

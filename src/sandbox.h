@@ -23,10 +23,14 @@ int sandbox_resolve_user(const struct config *c, struct service_user *u,
                          char *err, size_t errsz);
 
 /* Enter the network child's or the helper's sandbox. Returns 0, or -1 with
- * a message. */
+ * a message. The helper's is entered in two steps, the service user first,
+ * so that what helper_prepare makes (its resolver threads) has that
+ * identity from the start; the rest and the filter come after prepare. */
 int sandbox_enter_child(const struct service_user *u, const struct config *c,
                         char *err, size_t errsz);
-int sandbox_enter_helper(const struct service_user *u, const struct config *c,
-                         pid_t child, char *err, size_t errsz);
+int sandbox_helper_identity(const struct service_user *u, const struct config *c,
+                            char *err, size_t errsz);
+int sandbox_enter_helper(const struct config *c, pid_t child, char *err,
+                         size_t errsz);
 
 #endif
