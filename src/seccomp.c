@@ -95,6 +95,10 @@ int seccomp_apply(const struct seccomp_rule *rules, size_t n,
 	}
 	/* A call through another architecture's entry point is never allowed. */
 	seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, kill_action());
+	/* Every thread gets the filter, also those started before it (the
+	 * helper's resolver threads). */
+	if ((e = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1)) < 0)
+		snprintf(err, errsz, "seccomp: cannot filter every thread: %s", strerror(-e));
 	for (size_t i = 0; i < n && e == 0; i++)
 		e = add_rule(ctx, &rules[i], p, err, errsz);
 #ifdef PRIVIDENT_SANITIZE
