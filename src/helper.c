@@ -27,6 +27,7 @@
 #include "ipc.h"
 #include "keyfile.h"
 #include "log.h"
+#include "lograte.h"
 #include "netlink.h"
 #include "pending.h"
 #include "policy.h"
@@ -76,6 +77,7 @@ struct helper {
 	bool job_late[RESOLVER_JOBS]; /* the job's lateness is logged */
 	struct cache_entry cache[NAME_CACHE_SLOTS];
 	struct pending pending;
+	struct lograte lograte;
 	struct resolver res;
 };
 
@@ -243,8 +245,15 @@ static void log_query(struct helper *h, const struct pending_query *pq,
                       const struct verdict *v)
 {
 	char peer[64] = "?", local[64] = "?", res[USERID_MAX + 32];
+	uint8_t host[HOST_KEY_LEN];
+	const uint8_t *who = NULL;   /* a peer unknown: the other peers' count */
 
-	(void)h;
+	if (pq->have_tuple) {
+		host_key(pq->t.family, pq->t.remote, host);
+		who = host;
+	}
+	if (!lograte_admit(&h->lograte, who, now_ms()))
+		return;
 	if (pq->have_tuple) {
 		log_addr(pq->t.family, pq->t.remote, peer, sizeof(peer));
 		log_addr(pq->t.family, pq->t.local, local, sizeof(local));
@@ -442,6 +451,7 @@ static const char *event_name(uint32_t kind)
 static void log_event(struct helper *h, const struct ipc_event *e)
 {
 	char peer[64], name[64];
+	uint8_t host[HOST_KEY_LEN];
 
 	if (e->kind == EV_SECCOMP) {
 		log_msg(LOG_LVL_ERR, "network child made a forbidden system call: %s",
@@ -450,10 +460,14 @@ static void log_event(struct helper *h, const struct ipc_event *e)
 	}
 
 	log_addr(e->family, e->addr, peer, sizeof(peer));
-	if (e->kind == EV_BAD_PORT) {
-		log_msg(LOG_LVL_INFO, "query peer=%s ports=%u,%u result=%s",
-		        peer, e->ports[0], e->ports[1], h->cfg->mask_errors ?
-		        "UNKNOWN-ERROR masked=INVALID-PORT" : "INVALID-PORT");
+	if (e->kind == EV_BAD_PORT && e->count == 1) {
+		/* A query line like any other, folded like any other (the
+		 * child's own sum of many goes below, with its count). */
+		host_key(e->family, e->addr, host);
+		if (lograte_admit(&h->lograte, host, now_ms()))
+			log_msg(LOG_LVL_INFO, "query peer=%s ports=%u,%u result=%s",
+			        peer, e->ports[0], e->ports[1], h->cfg->mask_errors ?
+			        "UNKNOWN-ERROR masked=INVALID-PORT" : "INVALID-PORT");
 	} else if (e->count > 1) {
 		log_msg(LOG_LVL_WARN, "peer=%s %s (%u times in the last second)",
 		        peer, event_name(e->kind), e->count);
@@ -533,6 +547,7 @@ int helper_prepare(const struct config *c, int sock, pid_t child)
 	h->child = child;
 	h->home_file = policy_home_file(c);
 	pending_init(&h->pending);
+	lograte_init(&h->lograte);
 	if (c->mode != MODE_FIXED) {
 		h->nlfd = nl_open();
 		if (h->nlfd < 0) {
@@ -561,10 +576,25 @@ void helper_report_syscall(int nr)
 	        seccomp_name(nr, name, sizeof(name)));
 }
 
-/* The poll time-out: the next deadline, -1 for none. */
+/* One summary line for each peer whose folded window is over (every
+ * window with all). */
+static void log_summaries(struct helper *h, uint64_t now, bool all)
+{
+	struct lograte_summary s;
+	char peer[INET6_ADDRSTRLEN + 8];
+
+	while (lograte_take(&h->lograte, now, all, &s))
+		log_msg(LOG_LVL_INFO, "peer=%s folded=%u query lines in %llu ms "
+		        "(more than %d a second)", lograte_peer_name(&s, peer, sizeof(peer)),
+		        s.folded, (unsigned long long)s.ms, LOGRATE_BURST);
+}
+
+/* The poll time-out: the next deadline or summary, -1 for none. */
 static int wait_ms(const struct helper *h, uint64_t now)
 {
-	int64_t t = pending_next_ms(&h->pending, now);
+	int64_t a = pending_next_ms(&h->pending, now);
+	int64_t b = lograte_next_ms(&h->lograte, now);
+	int64_t t = a < 0 ? b : b < 0 ? a : a < b ? a : b;
 
 	return t > INT32_MAX ? INT32_MAX : (int)t;
 }
@@ -612,6 +642,7 @@ static int serve(struct helper *h)
 		uint64_t now = now_ms();
 		if (expire(h, now) < 0)
 			return send_failed();
+		log_summaries(h, now, false);
 		struct pollfd p[2] = {
 			{ .fd = h->sock, .events = POLLIN },
 			{ .fd = h->resolving ? resolver_fd(&h->res) : -1, .events = POLLIN },
@@ -637,6 +668,7 @@ int helper_serve(void)
 {
 	int status = serve(&the_helper);
 
+	log_summaries(&the_helper, now_ms(), true);
 	keyfile_wipe(the_helper.key);
 	return status;
 }
