@@ -74,9 +74,17 @@ static int start_threads(struct resolver *r)
 	if (e != 0)
 		return e;
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	/* Signals are the helper's thread's business (SIGSYS for
-	 * --debug-sandbox is sent to the thread that made the call anyway). */
+	/* Signals are the helper's thread's business, except those the
+	 * kernel sends a thread for what it did itself: blocked, they would
+	 * kill the process without their handler, and --debug-sandbox's
+	 * SIGSYS handler must name a call a resolver thread made. */
 	sigfillset(&all);
+	sigdelset(&all, SIGSYS);
+	sigdelset(&all, SIGSEGV);
+	sigdelset(&all, SIGBUS);
+	sigdelset(&all, SIGFPE);
+	sigdelset(&all, SIGILL);
+	sigdelset(&all, SIGTRAP);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	for (unsigned i = 0; i < RESOLVER_THREADS && e == 0; i++) {
 		pthread_t t;

@@ -2,7 +2,9 @@
  * backend that hangs for one uid, as sssd, LDAP or an NFS-backed passwd do
  * when they are down. getpwuid_r for SLOWTEST_UID blocks while the file
  * named by $PRIVIDENT_SLOWTEST_GATE exists (at most SLOWTEST_MAX_MS), then
- * says NOTFOUND; every other lookup is NOTFOUND at once. Loaded by the
+ * says NOTFOUND. getpwuid_r for SLOWTEST_FORBIDDEN_UID makes a system call
+ * the helper's filter forbids (getppid), as a module that an update
+ * changed might. Every other lookup is NOTFOUND at once. Loaded by the
  * daemon through an nsswitch.conf "passwd: files slowtest" that the test
  * mounts over /etc/nsswitch.conf in a private mount namespace, with
  * LD_LIBRARY_PATH pointing here. It sleeps with poll() and looks at the
@@ -14,10 +16,13 @@
 #include <pwd.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 /* A uid no test machine has an account for. */
 #define SLOWTEST_UID 4242
+#define SLOWTEST_FORBIDDEN_UID 4243
 /* The longest hang, so that a test that dies leaves no helper thread
  * blocked for ever. */
 #define SLOWTEST_MAX_MS 60000
@@ -54,6 +59,8 @@ enum nss_status _nss_slowtest_getpwuid_r(uid_t uid, struct passwd *pw, char *buf
 	(void)size;
 	if (uid == SLOWTEST_UID)
 		hang();
+	if (uid == SLOWTEST_FORBIDDEN_UID)
+		(void)syscall(SYS_getppid);
 	*errnop = ENOENT;
 	return NSS_STATUS_NOTFOUND;
 }

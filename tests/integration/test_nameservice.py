@@ -29,6 +29,7 @@ Q = '127.0.40.2'
 NSS_DIR = os.environ.get('PRIVIDENT_NSS_DIR', '')
 MODULE = 'libnss_slowtest.so.2'
 HUNG_UID = 4242             # nss_slowtest.c, SLOWTEST_UID: no account has it
+FORBIDDEN_UID = 4243        # SLOWTEST_FORBIDDEN_UID: its lookup calls getppid
 DEFAULT_LOOKUP_TIMEOUT = 5  # src/config.h
 NAME_ERROR_TTL = 10         # src/helper.c, NAME_ERROR_TTL_MS
 RESOLVER_THREADS = 4        # src/resolver.h
@@ -211,6 +212,24 @@ class NameServiceTest(identtest.DaemonTestCase):
                 break
             time.sleep(0.1)
         self.assertEqual(line, error(sp, cp, 'UNKNOWN-ERROR'), d.log())
+
+    def test_resolver_threads_are_filtered(self):
+        """A resolver thread's forbidden call stops the whole helper, as
+        the first thread's would: the filter covers every thread (TSYNC),
+        and the monitor restarts the pair."""
+        d = self.start()
+        helper = self.helper_pid(d)
+        c = self.user_conn(FORBIDDEN_UID, D, Q)
+        self.ask(d, c)
+        self.assertIsNotNone(d.wait_log(
+            r'lookup helper \(pid %d\) was killed by seccomp' % helper), d.log())
+
+    def test_debug_sandbox_names_a_resolver_threads_call(self):
+        d = self.start('--debug-sandbox')
+        c = self.user_conn(FORBIDDEN_UID, D, Q)
+        self.ask(d, c)
+        self.assertIsNotNone(d.wait_log(
+            r'lookup helper made a forbidden system call: getppid'), d.log())
 
     def test_resolver_threads_are_confined(self):
         """Every thread of the helper, not only the first, runs as the
