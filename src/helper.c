@@ -220,7 +220,7 @@ static void remember(struct helper *h, const struct resolver_out *o, uint64_t no
 /* ---- deciding and replying ---- */
 
 /* The facts of the query being decided, for the policy's callbacks (the
- * helper's loop is single-threaded; the callbacks never block). */
+ * loop runs in one thread; the callbacks never block). */
 static const struct facts *current;
 
 static int facts_name(uint32_t uid, char *name, size_t size)
@@ -396,15 +396,16 @@ static int expire(struct helper *h, uint64_t now)
 		int job = w->job;
 		pending_remove(&h->pending, w);
 		cache_of(h, pq.uid)->failed_until_ms = now + NAME_ERROR_TTL_MS;
-		bool last = pending_first_of(&h->pending, job) == NULL;
-		bool queued = last && resolver_cancel(&h->res, job);
 		if (!h->job_late[job]) {
 			h->job_late[job] = true;
 			log_msg(LOG_LVL_WARN, "%s about uid %u within %u s: its queries fail "
-			        "for %d s", queued ? "every resolver thread busy, no lookup" :
-			        "no answer from the name service", pq.uid,
+			        "for %d s", resolver_started(&h->res, job) ?
+			        "no answer from the name service" :
+			        "every resolver thread busy, no lookup", pq.uid,
 			        h->cfg->lookup_timeout, NAME_ERROR_TTL_MS / 1000);
 		}
+		if (pending_first_of(&h->pending, job) == NULL)
+			resolver_cancel(&h->res, job);
 		if (reply(h, &pq, &failed) < 0)
 			return -1;
 	}

@@ -158,6 +158,14 @@ int resolver_submit(struct resolver *r, const struct resolver_in *in)
 	return slot;
 }
 
+bool resolver_started(struct resolver *r, int job)
+{
+	pthread_mutex_lock(&r->lock);
+	bool started = r->jobs[job].state == JOB_RUNNING || r->jobs[job].state == JOB_DONE;
+	pthread_mutex_unlock(&r->lock);
+	return started;
+}
+
 bool resolver_cancel(struct resolver *r, int job)
 {
 	bool freed = false;

@@ -113,6 +113,9 @@ int resolver_find(struct resolver *r, uint32_t uid);
 /* Queues a job. Returns its index, or -1 when every job slot is taken. */
 int resolver_submit(struct resolver *r, const struct resolver_in *in);
 
+/* Whether a resolver thread has taken the job (it runs, or is done). */
+bool resolver_started(struct resolver *r, int job);
+
 /* Drops a job nobody waits for any more: a queued one is freed (true), a
  * running one goes on and is still collected (false). */
 bool resolver_cancel(struct resolver *r, int job);

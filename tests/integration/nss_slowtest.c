@@ -1,6 +1,7 @@
 /* A name-service module for the tests only (libnss_slowtest.so.2): a
  * backend that hangs for one uid, as sssd, LDAP or an NFS-backed passwd do
- * when they are down. getpwuid_r for SLOWTEST_UID blocks while the file
+ * when they are down. getpwuid_r for the SLOWTEST_UIDS uids from
+ * SLOWTEST_UID blocks while the file
  * named by $PRIVIDENT_SLOWTEST_GATE exists (at most SLOWTEST_MAX_MS), then
  * says NOTFOUND. getpwuid_r for SLOWTEST_FORBIDDEN_UID makes a system call
  * the helper's filter forbids (getppid), as a module that an update
@@ -20,9 +21,11 @@
 #include <time.h>
 #include <unistd.h>
 
-/* A uid no test machine has an account for. */
+/* uids no test machine has an account for: as many as the helper has
+ * resolver threads, to hang them all. */
 #define SLOWTEST_UID 4242
-#define SLOWTEST_FORBIDDEN_UID 4243
+#define SLOWTEST_UIDS 4
+#define SLOWTEST_FORBIDDEN_UID 4250
 /* The longest hang, so that a test that dies leaves no helper thread
  * blocked for ever. */
 #define SLOWTEST_MAX_MS 60000
@@ -57,7 +60,7 @@ enum nss_status _nss_slowtest_getpwuid_r(uid_t uid, struct passwd *pw, char *buf
 	(void)pw;
 	(void)buf;
 	(void)size;
-	if (uid == SLOWTEST_UID)
+	if (uid >= SLOWTEST_UID && uid < SLOWTEST_UID + SLOWTEST_UIDS)
 		hang();
 	if (uid == SLOWTEST_FORBIDDEN_UID)
 		(void)syscall(SYS_getppid);

@@ -29,7 +29,8 @@ Q = '127.0.40.2'
 NSS_DIR = os.environ.get('PRIVIDENT_NSS_DIR', '')
 MODULE = 'libnss_slowtest.so.2'
 HUNG_UID = 4242             # nss_slowtest.c, SLOWTEST_UID: no account has it
-FORBIDDEN_UID = 4243        # SLOWTEST_FORBIDDEN_UID: its lookup calls getppid
+HUNG_UIDS = 4               # SLOWTEST_UIDS: 4242 to 4245 all hang
+FORBIDDEN_UID = 4250        # SLOWTEST_FORBIDDEN_UID: its lookup calls getppid
 DEFAULT_LOOKUP_TIMEOUT = 5  # src/config.h
 NAME_ERROR_TTL = 10         # src/helper.c, NAME_ERROR_TTL_MS
 RESOLVER_THREADS = 4        # src/resolver.h
@@ -182,6 +183,33 @@ class NameServiceTest(identtest.DaemonTestCase):
         figure('%d queries about the hung uid, a new user answered in %.0f ms; '
                'the last hung query answered after %.2f s'
                % (len(waiting), other * 1000, last))
+
+    def test_every_thread_hung(self):
+        """As many hung uids as resolver threads: every thread is held.
+        An account in the cache is still answered at once; one that is
+        not waits in the queue and fails at its deadline, and the log
+        says why."""
+        self.assertEqual(HUNG_UIDS, RESOLVER_THREADS)
+        d = self.start('--lookup-timeout', '1')
+        c1, c2 = self.user_conn(USER1, D, Q), self.user_conn(USER2, D, Q)
+        self.assertEqual(self.timed_query(d, c2)[0],
+                         userid(c2.local_port, c2.remote_port, USER2))   # cached now
+        hung = [self.user_conn(HUNG_UID + i, D, Q) for i in range(HUNG_UIDS)]
+        for c in hung:
+            self.ask(d, c)
+        time.sleep(0.2)
+        line, cached = self.timed_query(d, c2)
+        self.assertEqual(line, userid(c2.local_port, c2.remote_port, USER2))
+        self.assertLess(cached, 0.5)
+        line, queued = self.timed_query(d, c1)
+        self.assertEqual(line, error(c1.local_port, c1.remote_port, 'UNKNOWN-ERROR'))
+        self.assertGreater(queued, 0.8)
+        self.assertLess(queued, 2.0)
+        self.assertIsNotNone(d.wait_log(
+            r'every resolver thread busy, no lookup about uid %d within 1 s'
+            % identtest.uid_of(USER1)), d.log())
+        figure('every thread hung: a cached user answered in %.0f ms, an uncached '
+               'one failed after %.2f s' % (cached * 1000, queued))
 
     def test_lookup_timeout_option(self):
         d = self.start('--lookup-timeout', '1')

@@ -155,6 +155,8 @@ static void queue_is_bounded(void **st)
 	}
 	assert_int_equal(nq, RESOLVER_JOBS - RESOLVER_THREADS);
 	/* A running job goes on; a queued one is dropped and makes room. */
+	assert_true(resolver_started(&res, running[0]));
+	assert_false(resolver_started(&res, queued[0]));
 	assert_false(resolver_cancel(&res, running[0]));
 	assert_true(resolver_cancel(&res, queued[0]));
 	assert_int_equal(resolver_find(&res, 500), -1);
