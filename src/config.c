@@ -96,6 +96,12 @@ struct opt {
 	  "a whole number of seconds", " SECONDS",                            \
 	  "close a connection idle this long (" STR(TIMEOUT_MIN) "-"          \
 	  STR(TIMEOUT_MAX) ", default " STR(DEFAULT_TIMEOUT) ")")             \
+	X("lookup-timeout", "    ", K_UINT, F(lookup_timeout),                \
+	  LOOKUP_TIMEOUT_MIN, LOOKUP_TIMEOUT_MAX, "a whole number of seconds",  \
+	  " SECONDS",                                                         \
+	  "answer UNKNOWN-ERROR when the name service has not answered\n"     \
+	  "        in this long (" STR(LOOKUP_TIMEOUT_MIN) "-"                  \
+	  STR(LOOKUP_TIMEOUT_MAX) ", default " STR(DEFAULT_LOOKUP_TIMEOUT) ")") \
 	X("max-connections", "    ", K_UINT, F(max_connections), 1,           \
 	  MAX_CONNECTIONS_MAX, "a whole number", " N",                        \
 	  "open client connections in all (1-" STR(MAX_CONNECTIONS_MAX)       \
@@ -476,6 +482,7 @@ void config_defaults(struct config *c)
 	memset(c, 0, sizeof *c);
 	strcpy(c->user, DEFAULT_USER);
 	c->timeout = DEFAULT_TIMEOUT;
+	c->lookup_timeout = DEFAULT_LOOKUP_TIMEOUT;
 	c->max_connections = DEFAULT_MAX_CONNECTIONS;
 	c->max_per_host = DEFAULT_MAX_PER_HOST;
 	c->max_queries = DEFAULT_MAX_QUERIES;

@@ -12,6 +12,14 @@
 #include "sockaddr.h"
 
 #define DEFAULT_CONFIG_PATH "/etc/privident/privident.conf"
+
+/* lookup-timeout (doc/design.md §4): how long a query may wait for the name
+ * service before it is answered UNKNOWN-ERROR. IRC servers wait 5 to 7
+ * seconds for an ident answer; 5 leaves them room to get it. More than
+ * 30 serves no client that is still waiting. */
+#define DEFAULT_LOOKUP_TIMEOUT 5
+#define LOOKUP_TIMEOUT_MIN 1
+#define LOOKUP_TIMEOUT_MAX 30
 #define DEFAULT_USER "_privident"
 
 enum reply_mode {
@@ -38,6 +46,7 @@ struct config {
 	char user[USERNAME_MAX + 1];
 	bool user_set;             /* named explicitly (file or command line) */
 	unsigned timeout;          /* idle seconds before a connection closes */
+	unsigned lookup_timeout;   /* seconds a query may wait for the name service */
 	unsigned max_connections;  /* open client connections in all */
 	unsigned max_per_host;     /* open client connections from one address */
 	unsigned max_queries;      /* queries answered on one connection */

@@ -1,12 +1,20 @@
 /* The lookup helper: the only process that asks the kernel who owns a
  * connection. It trusts nothing the network child says: the addresses come
  * from the passed socket itself, every message is checked, and a malformed
- * one stops the child (the monitor then restarts the pair). */
+ * one stops the child (the monitor then restarts the pair).
+ *
+ * The name service and home directories can be slow or hang (sssd or LDAP
+ * down, an NFS or FUSE home): that part of a lookup runs in resolver
+ * threads (src/resolver.c), and this loop never waits for it. A query that
+ * needs it waits in a table with a deadline (--lookup-timeout); one uid's
+ * queries share one lookup; results and failures are cached (doc/design.md
+ * §4). */
 #include "roles.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,8 +28,11 @@
 #include "ipc.h"
 #include "keyfile.h"
 #include "log.h"
+#include "lograte.h"
 #include "netlink.h"
+#include "pending.h"
 #include "policy.h"
+#include "resolver.h"
 #include "seccomp_policy.h"
 #include "sockaddr.h"
 #include "tuple.h"
@@ -30,94 +41,81 @@
  * costs one name-service lookup. Entries expire so that a renamed or
  * deleted account is seen within a minute. */
 #define NAME_CACHE_SLOTS 256
-#define NAME_CACHE_TTL 60
-/* getpwuid_r's buffer. An account from LDAP or sssd can carry far more
- * than a passwd line (long GECOS, many attributes), and ERANGE would make
- * its owner unanswerable for good; 64 KiB, static (the helper is single-
- * threaded), holds any entry a name service hands out in practice. */
-#define PWBUF_SIZE (64 * 1024)
-/* Longest home directory kept per cached uid: with 256 slots this bounds
- * the cache to a few hundred kilobytes. A longer one cannot be checked for
- * ~/.noident and counts as "cannot tell" (hidden). */
-#define HOME_MAX 256
+#define NAME_CACHE_TTL_MS (60 * 1000)
+/* A lookup that failed (an error, or no answer by its deadline) is
+ * remembered this long, and the uid's queries meanwhile are answered as
+ * failed at once: a backend that is down then costs one time-out per uid
+ * per ten seconds, not one per query, and a client that retries (IRC
+ * servers do, a few seconds apart) is not kept waiting again. Short,
+ * because failures pass: a lookup that answers late ends it at once. */
+#define NAME_ERROR_TTL_MS (10 * 1000)
+/* Messages from the child handled per wake-up, so that a busy child cannot
+ * keep finished lookups and deadlines waiting. */
+#define CHILD_BATCH 64
 
-struct name_entry {
+struct cache_entry {
+	bool used;
 	uint32_t uid;
-	int found;          /* 0 found, 1 no such uid */
-	time_t expires;
-	char name[USERID_MAX + 1];
-	char home[HOME_MAX + 1]; /* "" when too long */
+	uint64_t expires_ms;       /* of account: ACCOUNT_FOUND or _NONE */
+	uint64_t failed_until_ms;  /* lookups of uid count as failed until then */
+	struct account account;
 };
 
-static struct name_entry name_cache[NAME_CACHE_SLOTS];
+/* What a decision may ask of the name service, found out beforehand. */
+struct facts {
+	const struct account *account;
+	int file;                  /* home_file_fn's answer */
+};
 
-static time_t now_s(void)
+struct helper {
+	const struct config *cfg;
+	int sock, nlfd;
+	int child_pidfd;   /* stops the child (doc/design.md §6) */
+	uint8_t *key;   /* the token key, inherited from the monitor, or NULL */
+	const char *home_file;     /* policy_home_file(cfg) */
+	bool resolving;            /* the resolver threads run */
+	bool busy;                 /* lookups are being refused for want of room */
+	uint32_t busy_refused;
+	bool job_late[RESOLVER_JOBS]; /* the job's lateness is logged */
+	struct cache_entry cache[NAME_CACHE_SLOTS];
+	struct pending pending;
+	struct lograte lograte;
+	struct resolver res;
+};
+
+static const struct account failed_account = { .status = ACCOUNT_ERROR };
+static const struct facts failed = { &failed_account, -1 };
+
+static uint64_t now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* getpwuid_r into e: 0 found, 1 no such uid, -1 error (e untouched). */
-static int account_lookup(uint32_t uid, struct name_entry *e)
+/* ---- the slow part, in the resolver threads ---- */
+
+/* getpwuid_r into a; returns 0, or the error with ACCOUNT_ERROR. */
+static int account_lookup(uint32_t uid, struct account *a, char *buf, size_t size)
 {
-	static char buf[PWBUF_SIZE];
 	struct passwd pw, *res = NULL;
-	int err = getpwuid_r((uid_t)uid, &pw, buf, sizeof(buf), &res);
+	int err = getpwuid_r((uid_t)uid, &pw, buf, size, &res);
 
+	memset(a, 0, sizeof(*a));
+	a->status = ACCOUNT_ERROR;
 	if (err != 0)
-		return -1;
-	if (!res)
-		return 1;
-	if (strlen(pw.pw_name) >= sizeof(e->name))
-		return -1;
-	snprintf(e->name, sizeof(e->name), "%s", pw.pw_name);
-	if (pw.pw_dir == NULL || strlen(pw.pw_dir) >= sizeof(e->home))
-		e->home[0] = '\0';
-	else
-		snprintf(e->home, sizeof(e->home), "%s", pw.pw_dir);
-	return 0;
-}
-
-static int name_lookup(uint32_t uid, char *name, size_t size)
-{
-	struct name_entry e;
-	int r = account_lookup(uid, &e);
-
-	if (r == 0)
-		snprintf(name, size, "%s", e.name);
-	return r;
-}
-
-/* The cached account of uid, or NULL on a name-service error (errors are
- * not cached: the next query retries). */
-static const struct name_entry *cached_account(uint32_t uid)
-{
-	struct name_entry *e = &name_cache[uid % NAME_CACHE_SLOTS];
-	time_t now = now_s();
-
-	if (e->expires > now && e->uid == uid)
-		return e;
-	int r = account_lookup(uid, e);
-	if (r < 0) {
-		e->expires = 0;
-		return NULL;
+		return err;
+	if (!res) {
+		a->status = ACCOUNT_NONE;
+		return 0;
 	}
-	e->uid = uid;
-	e->found = r;
-	e->expires = now + NAME_CACHE_TTL;
-	return e;
-}
-
-static int cached_name(uint32_t uid, char *name, size_t size)
-{
-	const struct name_entry *e = cached_account(uid);
-
-	if (e == NULL)
-		return -1;
-	if (e->found == 0)
-		snprintf(name, size, "%s", e->name);
-	return e->found;
+	if (strlen(pw.pw_name) >= sizeof(a->name))
+		return ENAMETOOLONG;
+	a->status = ACCOUNT_FOUND;
+	snprintf(a->name, sizeof(a->name), "%s", pw.pw_name);
+	if (pw.pw_dir != NULL && strlen(pw.pw_dir) < sizeof(a->home))
+		snprintf(a->home, sizeof(a->home), "%s", pw.pw_dir);
+	return 0;
 }
 
 /* Whether name in home (of uid) counts; see home_file_fn. The home is
@@ -148,78 +146,295 @@ static int check_home_file(uint32_t uid, const char *home, const char *name)
 	return r;
 }
 
-static int home_file(uint32_t uid, const char *name)
+/* A resolver job (resolve_fn): the account unless it is known, then the
+ * file if one is asked for. No account, no home, no file. */
+static void resolve(const struct resolver_in *in, struct resolver_out *out,
+                    char *buf, size_t size)
 {
-	const struct name_entry *e = cached_account(uid);
-	int r;
-
-	if (e != NULL && e->found == 1)
-		return 0;   /* no account, no home, no file */
-	r = e != NULL && e->home[0] == '/' ? check_home_file(uid, e->home, name) : -1;
-	if (r < 0)
-		log_msg(LOG_LVL_WARN, "cannot tell whether uid %u has ~/%s (%s): "
-		        "hiding it", uid, name, e == NULL ? "name service failed" :
-		        e->home[0] != '/' ? "no usable home directory" : strerror(errno));
-	return r;
+	out->account_asked = !in->have_account;
+	if (in->have_account)
+		out->account = in->account;
+	else
+		out->account_errno = account_lookup(in->uid, &out->account, buf, size);
+	if (in->file == NULL)
+		return;
+	if (out->account.status == ACCOUNT_NONE) {
+		out->file = 0;
+	} else if (out->account.status != ACCOUNT_FOUND || out->account.home[0] != '/') {
+		out->file = -1;
+	} else {
+		out->file = check_home_file(in->uid, out->account.home, in->file);
+		out->file_errno = out->file < 0 ? errno : 0;
+	}
 }
 
-struct helper {
-	const struct config *cfg;
-	int sock, nlfd;
-	int child_pidfd;   /* stops the child (doc/design.md §6) */
-	uint8_t *key;   /* the token key, inherited from the monitor, or NULL */
-};
+/* ---- the cache ---- */
 
-static void log_query(const struct tcp_tuple *t, int have_tuple,
-                      const struct ipc_query *q, const struct verdict *v,
-                      enum nl_result r, uint32_t uid)
+static struct cache_entry *cache_of(struct helper *h, uint32_t uid)
+{
+	struct cache_entry *e = &h->cache[uid % NAME_CACHE_SLOTS];
+
+	if (!e->used || e->uid != uid) {
+		memset(e, 0, sizeof(*e));
+		e->used = true;
+		e->uid = uid;
+	}
+	return e;
+}
+
+static const struct cache_entry *cached(const struct helper *h, uint32_t uid)
+{
+	const struct cache_entry *e = &h->cache[uid % NAME_CACHE_SLOTS];
+
+	return e->used && e->uid == uid ? e : NULL;
+}
+
+/* A finished lookup: the account is kept for NAME_CACHE_TTL_MS, a failure
+ * (of the name service or of the home check) for NAME_ERROR_TTL_MS. Each
+ * failure is logged once here, not once per query. */
+static void remember(struct helper *h, const struct resolver_out *o, uint64_t now)
+{
+	struct cache_entry *e = cache_of(h, o->uid);
+
+	if (o->account.status == ACCOUNT_ERROR) {
+		log_msg(LOG_LVL_WARN, "name service failed for uid %u (%s): its queries "
+		        "fail for %d s", o->uid, strerror(o->account_errno),
+		        NAME_ERROR_TTL_MS / 1000);
+		e->failed_until_ms = now + NAME_ERROR_TTL_MS;
+		return;
+	}
+	/* An account that came from the cache keeps its age: it is asked
+	 * again when it expires, however often its home is checked. */
+	if (o->account_asked) {
+		e->account = o->account;
+		e->expires_ms = now + NAME_CACHE_TTL_MS;
+	}
+	e->failed_until_ms = 0;
+	if (h->home_file != NULL && o->file < 0) {
+		log_msg(LOG_LVL_WARN, "cannot tell whether uid %u has ~/%s (%s): hiding "
+		        "it for %d s", o->uid, h->home_file, o->file_errno != 0 ?
+		        strerror(o->file_errno) : "no usable home directory",
+		        NAME_ERROR_TTL_MS / 1000);
+		e->failed_until_ms = now + NAME_ERROR_TTL_MS;
+	}
+}
+
+/* ---- deciding and replying ---- */
+
+/* The facts of the query being decided, for the policy's callbacks (the
+ * loop runs in one thread; the callbacks never block). */
+static const struct facts *current;
+
+static int facts_name(uint32_t uid, char *name, size_t size)
+{
+	(void)uid;
+	if (current == NULL || current->account->status == ACCOUNT_ERROR)
+		return -1;
+	if (current->account->status == ACCOUNT_NONE)
+		return 1;
+	snprintf(name, size, "%s", current->account->name);
+	return 0;
+}
+
+static int facts_home_file(uint32_t uid, const char *name)
+{
+	(void)uid;
+	(void)name;
+	return current != NULL ? current->file : -1;
+}
+
+static void log_query(struct helper *h, const struct pending_query *pq,
+                      const struct verdict *v)
 {
 	char peer[64] = "?", local[64] = "?", res[USERID_MAX + 32];
+	struct host_keys keys;
+	const uint8_t *who = NULL;   /* a peer unknown: the other peers' count */
 
-	if (have_tuple) {
-		sa_addr_text(t->family, t->remote, peer, sizeof(peer));
-		sa_addr_text(t->family, t->local, local, sizeof(local));
+	if (pq->have_tuple) {
+		host_keys(pq->t.family, pq->t.remote, &keys);
+		who = keys.host;
+	}
+	if (!lograte_admit(&h->lograte, who, now_ms()))
+		return;
+	if (pq->have_tuple) {
+		sa_addr_text(pq->t.family, pq->t.remote, peer, sizeof(peer));
+		sa_addr_text(pq->t.family, pq->t.local, local, sizeof(local));
 	}
 	policy_describe(v, res, sizeof(res));
-	if (r == NL_FOUND)
+	if (pq->r == NL_FOUND)
 		log_msg(LOG_LVL_INFO, "query peer=%s local=%s ports=%u,%u result=%s uid=%u",
-		        peer, local, q->server_port, q->client_port, res, uid);
+		        peer, local, pq->q.server_port, pq->q.client_port, res, pq->uid);
 	else
 		log_msg(LOG_LVL_INFO, "query peer=%s local=%s ports=%u,%u result=%s",
-		        peer, local, q->server_port, q->client_port, res);
+		        peer, local, pq->q.server_port, pq->q.client_port, res);
 }
 
-static int answer(struct helper *h, const struct ipc_query *q, int fd)
+/* Decides with what is known about the owner (f: NULL when the policy
+ * needs nothing), logs, and sends the reply. -1 when the send failed. */
+static int reply(struct helper *h, const struct pending_query *pq,
+                 const struct facts *f)
 {
-	struct tcp_tuple t;
 	struct verdict v;
 	struct ipc_reply rep;
 	struct timespec now;
-	enum nl_result r = NL_ERROR;
-	uint32_t uid = 0;
-	struct policy_env env = { cached_name, home_file, h->key };
+	struct policy_env env = { facts_name, facts_home_file, h->key };
 
-	/* A connection reset since the child passed it has no addresses any
-	 * more: that is an UNKNOWN-ERROR for a client that is gone anyway. */
-	memset(&t, 0, sizeof(t));
-	int have = tuple_of_tcp_socket(fd, q->server_port, q->client_port, &t) == 0;
-	close(fd);
-	if (have && h->cfg->mode != MODE_FIXED)
-		r = nl_lookup(h->nlfd, &t, &uid);
 	clock_gettime(CLOCK_REALTIME, &now);
-	struct policy_query pq = { r, uid, t.family, t.remote, (int64_t)now.tv_sec };
-	policy_decide(h->cfg, &pq, &env, &v);
+	struct policy_query q = { pq->r, pq->uid, pq->t.family, pq->t.remote,
+	                          (int64_t)now.tv_sec };
+	current = f;
+	policy_decide(h->cfg, &q, &env, &v);
+	current = NULL;
 
 	memset(&rep, 0, sizeof(rep));
 	rep.type = IPC_REPLY;
-	rep.conn = q->conn;
-	rep.gen = q->gen;
-	rep.len = (uint32_t)policy_format(&v, q->server_port, q->client_port,
+	rep.conn = pq->q.conn;
+	rep.gen = pq->q.gen;
+	rep.len = (uint32_t)policy_format(&v, pq->q.server_port, pq->q.client_port,
 	                                  rep.line, sizeof(rep.line));
-	log_query(&t, have, q, &v, r, uid);
-	if (ipc_send(h->sock, &rep, sizeof(rep), -1, 0) < 0)
-		return -1;
+	log_query(h, pq, &v);
+	return ipc_send(h->sock, &rep, sizeof(rep), -1, 0);
+}
+
+/* ---- lookups that wait ---- */
+
+/* Every job slot or waiting place is taken: logged when it starts and when
+ * it ends, with the count, never once per query. */
+static void note_room(struct helper *h, bool room)
+{
+	if (!room && !h->busy)
+		log_msg(LOG_LVL_WARN, "every lookup slot is taken: queries that need the "
+		        "name service fail until one frees");
+	else if (room && h->busy)
+		log_msg(LOG_LVL_WARN, "lookup slots free again; %u queries failed for "
+		        "want of one", h->busy_refused);
+	if (!room)
+		h->busy_refused++;
+	else
+		h->busy_refused = 0;
+	h->busy = !room;
+}
+
+/* The job for pq's uid: the one on its way, or a new one. -1 if no room. */
+static int job_for(struct helper *h, const struct pending_query *pq, unsigned need,
+                   const struct cache_entry *e, bool account_known)
+{
+	int job = resolver_find(&h->res, pq->uid);
+
+	if (job >= 0)
+		return job;
+	struct resolver_in in = { .uid = pq->uid };
+	if (need & POLICY_NEEDS_HOME_FILE)
+		in.file = h->home_file;
+	if (account_known) {
+		in.have_account = true;
+		in.account = e->account;
+	}
+	job = resolver_submit(&h->res, &in);
+	if (job >= 0)
+		h->job_late[job] = false;
+	return job;
+}
+
+/* A query that needs the name service: answered from the cache when it
+ * can be, else it waits for a job until its deadline. */
+static int look_up(struct helper *h, const struct pending_query *pq, unsigned need)
+{
+	uint64_t now = now_ms();
+	const struct cache_entry *e = cached(h, pq->uid);
+	bool account_known = e != NULL && e->expires_ms > now;
+
+	if (e != NULL && e->failed_until_ms > now)
+		return reply(h, pq, &failed);
+	if (account_known &&
+	    (!(need & POLICY_NEEDS_HOME_FILE) || e->account.status == ACCOUNT_NONE)) {
+		struct facts f = { &e->account, 0 };
+		return reply(h, pq, &f);
+	}
+	int job = h->resolving ? job_for(h, pq, need, e, account_known) : -1;
+	bool room = job >= 0 &&
+	            pending_add(&h->pending, pq, job,
+	                        now + (uint64_t)h->cfg->lookup_timeout * 1000) != NULL;
+	note_room(h, room);
+	if (!room) {
+		/* A job queued for this query alone waits for nobody now. */
+		if (job >= 0 && pending_first_of(&h->pending, job) == NULL)
+			resolver_cancel(&h->res, job);
+		return reply(h, pq, &failed);
+	}
 	return 0;
+}
+
+/* Finished jobs: cache the result, answer every query that waited. */
+static int on_resolved(struct helper *h)
+{
+	struct resolver_out out;
+	int job;
+
+	while ((job = resolver_collect(&h->res, &out)) >= 0) {
+		remember(h, &out, now_ms());
+		struct facts f = { &out.account, out.file };
+		struct pending_entry *w;
+		while ((w = pending_first_of(&h->pending, job)) != NULL) {
+			struct pending_query pq = w->pq;
+			pending_remove(&h->pending, w);
+			if (reply(h, &pq, &f) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* Queries past their deadline are answered as failed lookups, and the uid
+ * counts as failed for NAME_ERROR_TTL_MS. A job nobody waits for any more
+ * is dropped if it has not started; a running one goes on, and its result
+ * is still cached. */
+static int expire(struct helper *h, uint64_t now)
+{
+	struct pending_entry *w;
+
+	while ((w = pending_expired(&h->pending, now)) != NULL) {
+		struct pending_query pq = w->pq;
+		int job = w->job;
+		pending_remove(&h->pending, w);
+		cache_of(h, pq.uid)->failed_until_ms = now + NAME_ERROR_TTL_MS;
+		if (!h->job_late[job]) {
+			h->job_late[job] = true;
+			log_msg(LOG_LVL_WARN, "%s about uid %u within %u s: its queries fail "
+			        "for %d s", resolver_started(&h->res, job) ?
+			        "no answer from the name service" :
+			        "every resolver thread busy, no lookup", pq.uid,
+			        h->cfg->lookup_timeout, NAME_ERROR_TTL_MS / 1000);
+		}
+		if (pending_first_of(&h->pending, job) == NULL)
+			resolver_cancel(&h->res, job);
+		if (reply(h, &pq, &failed) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- messages from the child ---- */
+
+static int on_query(struct helper *h, const struct ipc_query *q, int fd)
+{
+	struct pending_query pq;
+
+	/* A connection reset since the child passed it has no addresses any
+	 * more: that is an UNKNOWN-ERROR for a client that is gone anyway. */
+	memset(&pq, 0, sizeof(pq));
+	pq.q = *q;
+	pq.r = NL_ERROR;
+	pq.have_tuple = tuple_of_tcp_socket(fd, q->server_port, q->client_port,
+	                                    &pq.t) == 0;
+	close(fd);
+	if (pq.have_tuple && h->cfg->mode != MODE_FIXED)
+		pq.r = nl_lookup(h->nlfd, &pq.t, &pq.uid);
+	struct policy_query probe = { pq.r, pq.uid, pq.t.family, pq.t.remote, 0 };
+	unsigned need = policy_needs(h->cfg, &probe);
+	if (need == 0)
+		return reply(h, &pq, NULL);
+	return look_up(h, &pq, need);
 }
 
 static const char *event_name(uint32_t kind)
@@ -236,9 +451,10 @@ static const char *event_name(uint32_t kind)
 	}
 }
 
-static void log_event(const struct ipc_event *e, bool masked)
+static void log_event(struct helper *h, const struct ipc_event *e)
 {
 	char peer[64], name[64];
+	struct host_keys keys;
 
 	if (e->kind == EV_SECCOMP) {
 		log_msg(LOG_LVL_ERR, "network child made a forbidden system call: %s",
@@ -247,15 +463,20 @@ static void log_event(const struct ipc_event *e, bool masked)
 	}
 
 	sa_addr_text(e->family, e->addr, peer, sizeof(peer));
-	if (e->kind == EV_BAD_PORT)
-		log_msg(LOG_LVL_INFO, "query peer=%s ports=%u,%u result=%s",
-		        peer, e->ports[0], e->ports[1],
-		        masked ? "UNKNOWN-ERROR masked=INVALID-PORT" : "INVALID-PORT");
-	else if (e->count > 1)
+	if (e->kind == EV_BAD_PORT && e->count == 1) {
+		/* A query line like any other, folded like any other (the
+		 * child's own sum of many goes below, with its count). */
+		host_keys(e->family, e->addr, &keys);
+		if (lograte_admit(&h->lograte, keys.host, now_ms()))
+			log_msg(LOG_LVL_INFO, "query peer=%s ports=%u,%u result=%s",
+			        peer, e->ports[0], e->ports[1], h->cfg->mask_errors ?
+			        "UNKNOWN-ERROR masked=INVALID-PORT" : "INVALID-PORT");
+	} else if (e->count > 1) {
 		log_msg(LOG_LVL_WARN, "peer=%s %s (%u times in the last second)",
 		        peer, event_name(e->kind), e->count);
-	else
+	} else {
 		log_msg(LOG_LVL_INFO, "peer=%s %s", peer, event_name(e->kind));
+	}
 }
 
 /* The child broke the protocol: it is no longer the program we started.
@@ -280,10 +501,10 @@ static int dispatch(struct helper *h, const unsigned char *buf, size_t n, int fd
 			child_violation(h, "a descriptor that is not a TCP socket");
 			return 0;
 		}
-		return answer(h, &q, fd);
+		return on_query(h, &q, fd);
 	}
 	if (type == IPC_EVENT && fd < 0 && ipc_decode_event(buf, n, &e) == 0) {
-		log_event(&e, h->cfg->mask_errors);
+		log_event(h, &e);
 		return 0;
 	}
 	if (fd >= 0)
@@ -300,12 +521,13 @@ static struct helper the_helper;
 
 /* Looks names up, so that the name-service modules are loaded (they map
  * executable code, which the sandbox then forbids). Root alone stops at
- * "files"; a uid found nowhere loads every module after it too. */
-static void preload_name_service(void)
+ * "files"; a uid found nowhere loads every module after it too. Before
+ * the resolver threads start, so the first thread's buffer is free. */
+static void preload_name_service(struct helper *h)
 {
-	char name[USERID_MAX + 1];
-	(void)name_lookup(0, name, sizeof(name));
-	(void)name_lookup(PRELOAD_ABSENT_UID, name, sizeof(name));
+	struct account a;
+	(void)account_lookup(0, &a, h->res.bufs[0], PWBUF_SIZE);
+	(void)account_lookup(PRELOAD_ABSENT_UID, &a, h->res.bufs[0], PWBUF_SIZE);
 }
 
 void helper_use_key(uint8_t *key)
@@ -326,6 +548,9 @@ int helper_prepare(const struct config *c, int sock, int child_pidfd)
 	h->sock = sock;
 	h->nlfd = -1;
 	h->child_pidfd = child_pidfd;
+	h->home_file = policy_home_file(c);
+	pending_init(&h->pending);
+	lograte_init(&h->lograte);
 	if (c->mode != MODE_FIXED) {
 		h->nlfd = nl_open();
 		if (h->nlfd < 0) {
@@ -334,7 +559,16 @@ int helper_prepare(const struct config *c, int sock, int child_pidfd)
 			return -1;
 		}
 	}
-	preload_name_service();
+	preload_name_service(h);
+	/* Threads only where a reply can need the name service or a home:
+	 * the filter that follows forbids making them. */
+	h->resolving = c->mode != MODE_FIXED && c->mode != MODE_HIDDEN &&
+	               (c->mode == MODE_USER || h->home_file != NULL);
+	if (h->resolving && resolver_start(&h->res, resolve) < 0) {
+		log_msg(LOG_LVL_ERR, "cannot start the resolver threads: %s",
+		        strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 
@@ -345,13 +579,50 @@ void helper_report_syscall(int nr)
 	        seccomp_name(nr, name, sizeof(name)));
 }
 
-static int serve(struct helper *h)
+/* One summary line for each peer whose folded window is over (every
+ * window with all). */
+static void log_summaries(struct helper *h, uint64_t now, bool all)
+{
+	struct lograte_summary s;
+	char peer[INET6_ADDRSTRLEN + 8];
+
+	while (lograte_take(&h->lograte, now, all, &s))
+		log_msg(LOG_LVL_INFO, "peer=%s folded=%u query lines in %llu ms "
+		        "(more than %d a second)", lograte_peer_name(&s, peer, sizeof(peer)),
+		        s.folded, (unsigned long long)s.ms, LOGRATE_BURST);
+}
+
+/* The poll time-out: the next deadline or summary, -1 for none. */
+static int wait_ms(const struct helper *h, uint64_t now)
+{
+	int64_t a = pending_next_ms(&h->pending, now);
+	int64_t b = lograte_next_ms(&h->lograte, now);
+	int64_t t = a < 0 ? b : b < 0 ? a : a < b ? a : b;
+
+	return t > INT32_MAX ? INT32_MAX : (int)t;
+}
+
+/* A failed send to the child: gone (status 0, the monitor takes over), or
+ * broken (1). */
+static int send_failed(void)
+{
+	if (errno == EPIPE || errno == ECONNRESET)
+		return 0;
+	log_msg(LOG_LVL_ERR, "helper: send: %s", strerror(errno));
+	return 1;
+}
+
+/* Messages waiting from the child. Returns -1 to go on, else the exit
+ * status. */
+static int on_child(struct helper *h)
 {
 	unsigned char buf[IPC_RECV_MAX];
 
-	for (;;) {
+	for (int k = 0; k < CHILD_BATCH; k++) {
 		int fd;
-		ssize_t n = ipc_recv(h->sock, buf, sizeof(buf), &fd, 0);
+		ssize_t n = ipc_recv(h->sock, buf, sizeof(buf), &fd, 1);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return -1;
 		if (n == 0)
 			return 0;   /* the child is gone: the monitor takes over */
 		if (n < 0 && errno == EBADMSG) {
@@ -362,11 +633,36 @@ static int serve(struct helper *h)
 			log_msg(LOG_LVL_ERR, "helper: receive: %s", strerror(errno));
 			return 1;
 		}
-		if (dispatch(h, buf, (size_t)n, fd) < 0) {
-			if (errno == EPIPE || errno == ECONNRESET)
-				return 0;
-			log_msg(LOG_LVL_ERR, "helper: send: %s", strerror(errno));
+		if (dispatch(h, buf, (size_t)n, fd) < 0)
+			return send_failed();
+	}
+	return -1;
+}
+
+static int serve(struct helper *h)
+{
+	for (;;) {
+		uint64_t now = now_ms();
+		if (expire(h, now) < 0)
+			return send_failed();
+		log_summaries(h, now, false);
+		struct pollfd p[2] = {
+			{ .fd = h->sock, .events = POLLIN },
+			{ .fd = h->resolving ? resolver_fd(&h->res) : -1, .events = POLLIN },
+		};
+		int n = poll(p, 2, wait_ms(h, now));
+		if (n < 0 && errno != EINTR) {
+			log_msg(LOG_LVL_ERR, "helper: poll: %s", strerror(errno));
 			return 1;
+		}
+		if (n <= 0)
+			continue;
+		if ((p[1].revents & POLLIN) && on_resolved(h) < 0)
+			return send_failed();
+		if (p[0].revents != 0) {
+			int status = on_child(h);
+			if (status >= 0)
+				return status;
 		}
 	}
 }
@@ -375,6 +671,7 @@ int helper_serve(void)
 {
 	int status = serve(&the_helper);
 
+	log_summaries(&the_helper, now_ms(), true);
 	keyfile_wipe(the_helper.key);
 	return status;
 }

@@ -65,11 +65,12 @@ int policy_file_counts(const char *name, uint32_t uid, unsigned mode,
 static int opted_out(const struct config *c, uint32_t uid,
                      const struct policy_env *env)
 {
-	if (c->noident)
-		return env->home_file(uid, NOIDENT_FILE) != 0;
-	if (c->opt_in)
-		return env->home_file(uid, IDENT_FILE) != 1;
-	return 0;
+	const char *file = policy_home_file(c);
+
+	if (file == NULL)
+		return 0;
+	int r = env->home_file(uid, file);
+	return c->noident ? r != 0 : r != 1;
 }
 
 /* Rules 1 to 4 for a looked-up connection. */
@@ -117,6 +118,27 @@ void policy_decide(const struct config *c, const struct policy_query *q,
 		v->masked = v->err;
 		v->err = REPLY_UNKNOWN_ERROR;
 	}
+}
+
+const char *policy_home_file(const struct config *c)
+{
+	return c->noident ? NOIDENT_FILE : c->opt_in ? IDENT_FILE : NULL;
+}
+
+/* The rules of decide_found up to the point where it asks: no owner, a
+ * hidden uid and hidden mode ask nothing. */
+unsigned policy_needs(const struct config *c, const struct policy_query *q)
+{
+	unsigned need = 0;
+
+	if (c->mode == MODE_FIXED || q->r != NL_FOUND || c->mode == MODE_HIDDEN ||
+	    config_uid_hidden(c, q->uid))
+		return 0;
+	if (policy_home_file(c) != NULL)
+		need |= POLICY_NEEDS_HOME_FILE;
+	if (c->mode == MODE_USER)
+		need |= POLICY_NEEDS_NAME;
+	return need;
 }
 
 int policy_format(struct verdict *v, unsigned server_port,

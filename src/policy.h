@@ -61,6 +61,20 @@ struct verdict {
 void policy_decide(const struct config *c, const struct policy_query *q,
                    const struct policy_env *env, struct verdict *v);
 
+/* What policy_decide will ask of the environment for q: the helper finds
+ * that out first, away from its loop (it may take the name service
+ * seconds), then decides. POLICY_NEEDS_NAME: env->name_of(q->uid);
+ * POLICY_NEEDS_HOME_FILE: env->home_file(q->uid, policy_home_file(c)).
+ * policy_decide may ask less (a user hidden by the file needs no name),
+ * never more. */
+#define POLICY_NEEDS_NAME 1u
+#define POLICY_NEEDS_HOME_FILE 2u
+unsigned policy_needs(const struct config *c, const struct policy_query *q);
+
+/* The per-user file the configuration looks at (".noident" or ".ident"),
+ * or NULL when it reads no home. */
+const char *policy_home_file(const struct config *c);
+
 /* Formats the verdict as a reply line; a user id the formatter refuses
  * (control characters, invalid UTF-8) becomes UNKNOWN-ERROR, never a
  * mangled USERID. Returns the length. */

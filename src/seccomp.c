@@ -76,11 +76,13 @@ static int install_trap(const struct seccomp_params *p, char *err, size_t errsz)
 	return 0;
 }
 
-/* Kill the whole process where the kernel can (Linux 4.14), else the
- * thread: the workers are single-threaded, so both end them. */
+/* Kill the whole process (Linux 4.14; privident needs 5.3 for pidfds in
+ * any case). Never only the thread: the helper has resolver threads, and
+ * killing one would leave the others, and its loop, running. A kernel or
+ * libseccomp without it fails the load, and the worker does not start. */
 static uint32_t kill_action(void)
 {
-	return seccomp_api_get() >= 3 ? SCMP_ACT_KILL_PROCESS : SCMP_ACT_KILL;
+	return SCMP_ACT_KILL_PROCESS;
 }
 
 /* A rule's value with @sock and @pidfd replaced by the descriptor given;

@@ -553,6 +553,24 @@ def proc_status(pid):
     return fields
 
 
+def sandboxed_worker(d, helper, timeout=3.0):
+    """The pid of the daemon's running, sandboxed lookup helper (helper
+    True; its root is /) or network child (its root is empty), or None
+    when there is none within timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for pid in children(d.pid):
+            try:
+                if (alive(pid) and proc_status(pid).get('Seccomp') == '2' and
+                        (os.readlink('/proc/%d/root' % pid) == '/') == helper):
+                    return pid
+            except OSError:
+                pass            # gone meanwhile
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.02)
+
+
 # --------------------------------------------------------------------------
 # The querier side
 

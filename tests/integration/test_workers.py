@@ -8,7 +8,8 @@ helper makes its own sockets as the service user, not as root; and that
 --debug-sandbox names a forbidden call of either worker in the log.
 
 Every descriptor is told by kind: /dev/null, a pipe, an epoll instance, a
-pidfd, and a socket by its protocol (the socket's system.sockprotoname
+pidfd, an eventfd (the helper's resolver threads wake its loop through
+one), and a socket by its protocol (the socket's system.sockprotoname
 attribute): a TCP listener or connection (/proc/net/tcp{,6}), a netlink
 socket, or an AF_UNIX socket by its peer (ss -x): the other worker's end
 of the socketpair, or the test's syslog socket.
@@ -221,6 +222,8 @@ class Kinds:
             return 'epoll'
         if target in ('anon_inode:[pidfd]', 'pidfd:') or target.startswith('pidfd:'):
             return 'pidfd'
+        if target == 'anon_inode:[eventfd]':
+            return 'eventfd'
         if not target.startswith('socket:['):
             return 'other ' + target
         ino = target[8:-1]
@@ -328,7 +331,8 @@ class WorkersTest(identtest.DaemonTestCase):
         monitor keeps its listener, the log and the standard streams on
         /dev/null; the child its listener, its end of the socketpair and
         its epoll; the helper its end of the socketpair, the pidfd of its
-        child, netlink and its own syslog socket. Nobody the pipe."""
+        child, netlink, its own syslog socket and its resolvers' eventfd.
+        Nobody the pipe."""
         leak = self.leaked_pipe()
         port = identtest.free_port(D)
         d = self.syslog_daemon([(D, port)], pass_fds=(leak,))
@@ -338,7 +342,7 @@ class WorkersTest(identtest.DaemonTestCase):
         self.assertKinds(t, 'child', {'null': 3, 'listener': 1, 'socketpair': 1,
                                       'epoll': 1, 'tcp': 1})
         self.assertKinds(t, 'helper', {'null': 3, 'socketpair': 1, 'pidfd': 1,
-                                       'netlink': 1, 'syslog': 1})
+                                       'netlink': 1, 'syslog': 1, 'eventfd': 1})
         for who in ('monitor', 'child', 'helper'):
             self.assertStreams(t, who, ['null'] * 3)
         self.assertPidfdOf(t, t['child'][0])
@@ -365,7 +369,7 @@ class WorkersTest(identtest.DaemonTestCase):
         self.assertKinds(t, 'child', {'null': 3, 'listener': 1, 'socketpair': 1,
                                       'epoll': 1, 'tcp': 1})
         self.assertKinds(t, 'helper', {'null': 2, 'log': 1, 'socketpair': 1,
-                                       'pidfd': 1, 'netlink': 1})
+                                       'pidfd': 1, 'netlink': 1, 'eventfd': 1})
         self.assertStreams(t, 'child', ['null'] * 3)
         self.assertStreams(t, 'helper', ['null', 'null', 'log'])
         self.assertPidfdOf(t, t['child'][0])
@@ -408,7 +412,7 @@ class WorkersTest(identtest.DaemonTestCase):
         self.assertKinds(t, 'monitor', {'null': 3, 'syslog': 1})
         self.assertKinds(t, 'child', {'null': 3, 'tcp': 1, 'socketpair': 1, 'epoll': 1})
         self.assertKinds(t, 'helper', {'null': 3, 'socketpair': 1, 'pidfd': 1,
-                                       'netlink': 1, 'syslog': 1})
+                                       'netlink': 1, 'syslog': 1, 'eventfd': 1})
         self.assertEqual(q.query(c.local_port, c.remote_port),
                          userid(c.local_port, c.remote_port, USER1), d.log())
         q.close()

@@ -124,6 +124,7 @@ static void test_defaults(void **state)
 	assert_string_equal(c.user, DEFAULT_USER);
 	assert_false(c.user_set);
 	assert_int_equal(c.timeout, DEFAULT_TIMEOUT);
+	assert_int_equal(c.lookup_timeout, DEFAULT_LOOKUP_TIMEOUT);
 	assert_int_equal(c.max_connections, DEFAULT_MAX_CONNECTIONS);
 	assert_int_equal(c.max_per_host, DEFAULT_MAX_PER_HOST);
 	assert_int_equal(c.max_queries, DEFAULT_MAX_QUERIES);
@@ -145,6 +146,8 @@ struct num_key {
 
 static const struct num_key num_keys[] = {
 	{"timeout", offsetof(struct config, timeout), TIMEOUT_MIN, TIMEOUT_MAX},
+	{"lookup-timeout", offsetof(struct config, lookup_timeout), LOOKUP_TIMEOUT_MIN,
+	 LOOKUP_TIMEOUT_MAX},
 	{"max-connections", offsetof(struct config, max_connections), 1,
 	 MAX_CONNECTIONS_MAX},
 	{"max-per-host", offsetof(struct config, max_per_host), 1,

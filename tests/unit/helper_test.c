@@ -5,7 +5,9 @@
  * with SIGKILL, leave the helper running and unanswered, and release any
  * descriptor that came with it; a well-formed query must get a well-formed
  * reply about the connection behind the descriptor, whatever else the
- * child would like to know. Needs no privilege. */
+ * child would like to know, and a well-formed event must leave the child
+ * alone (checked after the helper has provably handled it). Needs no
+ * privilege. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -145,6 +147,68 @@ static bool eof_within(int fd, int ms)
 	}
 }
 
+/* The linux task flag of a task that has begun to exit (/proc/PID/stat,
+ * field 9). */
+#define PF_EXITING 0x4
+
+/* The fake child sleeps in pause() from the start, and nothing but a
+ * signal wakes it: whether it is asleep there. */
+static bool child_state_is(pid_t pid, char want, unsigned long *flags)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "r");
+	char state = '?';
+	unsigned long fl = 0;
+
+	if (f == NULL)
+		return false;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	const char *p = strrchr(buf, ')');
+	/* ") S ppid pgrp session tty tpgid flags" */
+	if (p == NULL || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %lu", &state, &fl) != 2)
+		return false;
+	if (flags)
+		*flags = fl;
+	return state == want;
+}
+
+/* Whether SIGKILL is pending for pid, for the thread or the process. */
+static bool kill_pending(pid_t pid)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "r");
+	bool pending = f == NULL;   /* gone: it was stopped */
+	unsigned long long mask;
+
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+		if ((sscanf(line, "SigPnd: %llx", &mask) == 1 ||
+		     sscanf(line, "ShdPnd: %llx", &mask) == 1) &&
+		    (mask & (1ull << (SIGKILL - 1))))
+			pending = true;
+	if (f != NULL)
+		fclose(f);
+	return pending;
+}
+
+/* Whether the fake child is still asleep in pause(), never sent SIGKILL.
+ * Exact, with no waiting, once a kill() by the helper has returned: from
+ * then on the child has SIGKILL pending, or is running to take it, or is
+ * exiting (PF_EXITING), a zombie or gone, and each of these shows. The
+ * pending bit is read first: a child that then leaves the sleeping state
+ * shows in the second read. */
+static bool child_untouched(pid_t pid)
+{
+	unsigned long flags = 0;
+
+	if (kill_pending(pid))
+		return false;
+	return child_state_is(pid, 'S', &flags) && !(flags & PF_EXITING);
+}
+
 /* ---- the helper ---- */
 
 static void rig_start(struct rig *r)
@@ -157,6 +221,13 @@ static void rig_start(struct rig *r)
 		closefrom(3);  /* holds no copy of any test connection */
 		for (;;)
 			pause();
+	}
+	/* Asleep in pause() before the test goes on, so that child_untouched
+	 * can tell a woken child from one that never slept. */
+	for (uint64_t end = now_ms() + WAIT_MS; !child_state_is(r->child, 'S', NULL); ) {
+		assert_true(now_ms() < end);
+		struct timespec ts = { 0, 1000000L };
+		nanosleep(&ts, NULL);
 	}
 	/* As the monitor does: the child's pidfd, which the helper inherits. */
 	int pidfd = (int)syscall(SYS_pidfd_open, r->child, 0);
@@ -534,12 +605,17 @@ static void answers_about_the_connection_behind_the_descriptor(void **st)
 	ask(&r, a.srv, a.srv_port, 1, line, sizeof(line));
 	snprintf(want, sizeof(want), "%u , 1 : ERROR : NO-USER\r\n", a.srv_port);
 	assert_string_equal(line, want);
-	/* An event is logged, not answered. */
+	/* An event is logged, not answered, and does not stop the child. The
+	 * helper handles messages in order, so once the reply to a query sent
+	 * after the event is in, the event has been handled, and a kill() it
+	 * caused has returned: child_untouched tells at once, no waiting. */
 	struct ipc_event e = event();
 	send_raw(r.sock, &e, sizeof(e), NULL, 0);
-	/* Nothing of that killed the child. */
-	int cst;
-	assert_int_equal(waitpid(r.child, &cst, WNOHANG), 0);
+	ask(&r, a.srv, a.srv_port, a.cli_port, line, sizeof(line));
+	own_reply(a.srv_port, a.cli_port, want, sizeof(want));
+	assert_string_equal(line, want);
+	if (!child_untouched(r.child))
+		fail_msg("the helper stopped the child for a well-formed event");
 	/* The descriptors were closed after use. */
 	close(a.srv);
 	a.srv = -1;
@@ -557,13 +633,13 @@ static void unconnected_tcp_socket_is_unknown_error(void **st)
 	(void)st;
 	struct rig r;
 	char line[REPLY_MAX + 1];
-	int t = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), cst;
+	int t = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	assert_true(t >= 0);
 	rig_start(&r);
 	ask(&r, t, 113, 6000, line, sizeof(line));
 	assert_string_equal(line, "113 , 6000 : ERROR : UNKNOWN-ERROR\r\n");
-	assert_int_equal(waitpid(r.child, &cst, WNOHANG), 0);
+	assert_true(child_untouched(r.child));
 	close(t);
 	rig_stop(&r);
 }

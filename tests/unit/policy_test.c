@@ -321,6 +321,65 @@ static void describe(void **st)
 	assert_string_equal(buf, "NO-USER");
 }
 
+/* policy_needs against policy_decide: whatever decide asks of the name
+ * service or a home, needs said beforehand, for every mode, privacy
+ * setting, lookup result and kind of user; and a query that cannot need
+ * anything (no owner, a hidden uid, fixed or hidden mode) needs nothing. */
+static const char *asked_file;
+
+static int asked_home(uint32_t uid, const char *file)
+{
+	asked_file = file;
+	return fake_home(uid, file);
+}
+
+static void needs_cover_what_decide_asks(void **st)
+{
+	(void)st;
+	static const enum reply_mode modes[] = { MODE_USER, MODE_UID, MODE_TOKEN,
+	                                         MODE_HIDDEN, MODE_FIXED };
+	static const enum nl_result results[] = { NL_FOUND, NL_NOT_FOUND,
+	                                          NL_NO_OWNER, NL_ERROR };
+	static const uint32_t uids[] = { 0, 1000, 1001, 1002, 1003, 1004, 1005,
+	                                 1006, 4242, 5000 };
+	const struct policy_env rec = { fake_names, asked_home, test_key };
+
+	for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++)
+	for (int privacy = 0; privacy < 3; privacy++)
+	for (size_t r = 0; r < sizeof(results) / sizeof(results[0]); r++)
+	for (size_t u = 0; u < sizeof(uids) / sizeof(uids[0]); u++) {
+		struct config c = cfg(modes[m]);
+		struct verdict v;
+		c.noident = privacy == 1;
+		c.opt_in = privacy == 2;
+		c.mask_errors = u % 2;
+		c.hide_uid[c.nhide_uid++] = (struct uid_range){ 5000, 5000 };
+		struct policy_query q = { results[r], uids[u], AF_INET, querier, NOW };
+		unsigned need = policy_needs(&c, &q);
+
+		name_calls = home_calls = 0;
+		asked_file = NULL;
+		policy_decide(&c, &q, &rec, &v);
+		if (name_calls > 0 && !(need & POLICY_NEEDS_NAME))
+			fail_msg("mode %d privacy %d result %d uid %u: a name it did not need",
+			         modes[m], privacy, results[r], uids[u]);
+		if (home_calls > 0 && (!(need & POLICY_NEEDS_HOME_FILE) ||
+		                       asked_file != policy_home_file(&c)))
+			fail_msg("mode %d privacy %d result %d uid %u: a home file it did not need",
+			         modes[m], privacy, results[r], uids[u]);
+		if (results[r] != NL_FOUND || uids[u] == 0 || uids[u] == 5000 ||
+		    modes[m] == MODE_FIXED || modes[m] == MODE_HIDDEN)
+			assert_int_equal(need, 0);
+	}
+	struct config c = cfg(MODE_USER);
+	assert_null(policy_home_file(&c));
+	c.noident = true;
+	assert_string_equal(policy_home_file(&c), ".noident");
+	c.noident = false;
+	c.opt_in = true;
+	assert_string_equal(policy_home_file(&c), ".ident");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -338,6 +397,7 @@ int main(void)
 		cmocka_unit_test(mask_errors),
 		cmocka_unit_test(file_counts),
 		cmocka_unit_test(describe),
+		cmocka_unit_test(needs_cover_what_decide_asks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
