@@ -224,7 +224,8 @@ static void describe_exit(const char *who, pid_t pid, int st)
 		log_msg(LOG_LVL_ERR, "%s (pid %d) exited with status %d%s", who,
 		        (int)pid, WEXITSTATUS(st),
 		        WEXITSTATUS(st) == EXIT_SANDBOX ? " (could not enter its sandbox)" :
-		        WEXITSTATUS(st) == EXIT_SECCOMP_TRAP ? " (stopped by --debug-sandbox)" : "");
+		        WEXITSTATUS(st) == EXIT_SECCOMP_TRAP ? " (stopped by --debug-sandbox)" :
+		        WEXITSTATUS(st) == EXIT_HELPER_STALLED ? " (its lookup helper stopped answering)" : "");
 	else if (WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS)
 		log_msg(LOG_LVL_ERR, "%s (pid %d) was killed by seccomp: it made a forbidden system call",
 		        who, (int)pid);

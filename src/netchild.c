@@ -37,6 +37,11 @@
  * thousands of lines (--max-queries allows 100,000) from a few clients
  * held the loop for seconds. 64 lines take well under a millisecond. */
 #define LINES_PER_TURN 64
+/* A helper that has sent nothing for this long past --lookup-timeout while
+ * queries wait for it has stopped answering altogether (doc/design.md §4):
+ * it answers every query by that deadline, its netlink lookups give up
+ * after a second each, so five seconds more is far beyond a slow one. */
+#define HELPER_GRACE_MS 5000
 
 #define NIL UINT32_MAX
 
@@ -108,6 +113,9 @@ struct child {
 	struct event_rate rate[EV_KIND_END];
 	uint64_t now_ms;
 	int helper_out;         /* EPOLLOUT armed on the helper socket */
+	uint32_t asked;         /* queries sent to the helper, not answered */
+	uint64_t helper_ms;     /* when the helper last answered, or when the
+	                           first of the queries now waiting went out */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -404,7 +412,11 @@ static int send_query(struct child *ch, struct conn *c)
 		.server_port = (uint16_t)c->q.server_port,
 		.client_port = (uint16_t)c->q.client_port,
 	};
-	return ipc_send(ch->sock, &q, sizeof(q), c->fd, 1);
+	if (ipc_send(ch->sock, &q, sizeof(q), c->fd, 1) < 0)
+		return -1;
+	if (ch->asked++ == 0)
+		ch->helper_ms = ch->now_ms;
+	return 0;
 }
 
 static void arm_helper_out(struct child *ch, int on)
@@ -602,6 +614,11 @@ static int on_helper(struct child *ch)
 			close(fd);
 		if (n <= 0 || fd >= 0 || ipc_decode_reply(buf, (size_t)n, &r) < 0)
 			return -1;
+		/* Every query gets one reply, also one for a connection closed
+		 * meanwhile: the count stays true. */
+		if (ch->asked > 0)
+			ch->asked--;
+		ch->helper_ms = ch->now_ms;
 		on_reply(ch, &r);
 	}
 	return 0;
@@ -684,6 +701,15 @@ static void expire(struct child *ch)
 	}
 }
 
+/* When queries wait for a helper that has stopped answering; 0 when
+ * none wait. */
+static uint64_t helper_due_ms(const struct child *ch)
+{
+	if (ch->asked == 0)
+		return 0;
+	return ch->helper_ms + (uint64_t)ch->cfg->lookup_timeout * 1000 + HELPER_GRACE_MS;
+}
+
 static int next_timeout_ms(const struct child *ch)
 {
 	uint64_t limit = (uint64_t)ch->cfg->timeout * 1000;
@@ -693,6 +719,12 @@ static int next_timeout_ms(const struct child *ch)
 		return 0;
 	if (ch->idle.head != NIL) {
 		uint64_t due = ch->conns[ch->idle.head].active_ms + limit;
+		uint64_t left = due > ch->now_ms ? due - ch->now_ms : 0;
+		if (left < wait)
+			wait = left;
+	}
+	uint64_t due = helper_due_ms(ch);
+	if (due != 0) {
 		uint64_t left = due > ch->now_ms ? due - ch->now_ms : 0;
 		if (left < wait)
 			wait = left;
@@ -771,6 +803,10 @@ static int serve(struct child *ch)
 		run_ready(ch);
 		expire(ch);
 		events_flush_all(ch);
+		/* The monitor replaces the pair: the helper cannot be asked to
+		 * leave, and a new one answers at once. */
+		if (helper_due_ms(ch) != 0 && ch->now_ms >= helper_due_ms(ch))
+			return EXIT_HELPER_STALLED;
 		if (ch->inetd && ch->used == 0)
 			return 0;
 	}

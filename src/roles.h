@@ -56,6 +56,10 @@ int child_serve(void);
  * the SIGSYS handler: one sendmsg). */
 void child_report_syscall(int nr);
 
+/* Exit status of a network child whose helper stopped answering: queries
+ * waited past --lookup-timeout and a grace period with no word from it. */
+#define EXIT_HELPER_STALLED 72
+
 /* The monitor: opens the sockets, starts and restarts the workers. */
 int monitor_main(struct config *c, const struct cli *cli);
 

@@ -17,6 +17,7 @@ Addresses: 127.0.40.1 (daemon), 127.0.40.2 (querier, far end)."""
 import os
 import re
 import shutil
+import signal
 import tempfile
 import time
 
@@ -34,6 +35,7 @@ FORBIDDEN_UID = 4250        # SLOWTEST_FORBIDDEN_UID: its lookup calls getppid
 DEFAULT_LOOKUP_TIMEOUT = 5  # src/config.h
 NAME_ERROR_TTL = 10         # src/helper.c, NAME_ERROR_TTL_MS
 RESOLVER_THREADS = 4        # src/resolver.h
+HELPER_GRACE = 5            # src/netchild.c, HELPER_GRACE_MS
 CAP_DAC_READ_SEARCH = 2
 
 # A connection owned by a uid without an account: identtest's UserSocket
@@ -159,6 +161,44 @@ class NameServiceTest(identtest.DaemonTestCase):
                '(lookup-timeout %d s, the default)' % (hung_s, DEFAULT_LOOKUP_TIMEOUT))
         figure('the same uid again, within the error-cache time: %.0f ms'
                % (again * 1000))
+
+    def test_stopped_helper_is_replaced(self):
+        """A helper that stops answering altogether (here: stopped with
+        SIGSTOP, as a deadlock would leave it) is replaced: the network
+        child gives up on it --lookup-timeout plus a grace period after
+        the oldest unanswered query, and the monitor starts a new pair,
+        which answers."""
+        d = self.start('--lookup-timeout', '1')
+        child, helper = identtest.workers(d)
+        c1 = self.user_conn(USER1, D, Q)
+        os.kill(helper, signal.SIGSTOP)
+        self.addCleanup(self.cont, helper)
+        t0 = time.monotonic()
+        q = self.ask(d, c1)
+        gone, data = q.wait_closed(timeout=1 + HELPER_GRACE + 5)
+        self.assertIsNotNone(gone, 'the child kept waiting for a stopped helper:\n'
+                             + d.log())
+        self.assertEqual(data, b'', 'a reply from a stopped helper?')
+        self.assertGreater(gone, 1 + HELPER_GRACE - 0.5)
+        new_child, new_helper = identtest.workers(d, exclude=(child, helper),
+                                                  timeout=10)
+        line, took = self.timed_query(d, c1)
+        replaced = time.monotonic() - t0
+        self.assertEqual(line, userid(c1.local_port, c1.remote_port, USER1), d.log())
+        self.assertIsNotNone(d.wait_log(r'network child \(pid %d\) exited with '
+                                        r'status 72 \(its lookup helper stopped '
+                                        r'answering\)' % child), d.log())
+        figure('a stopped helper: the query\'s connection closed after %.2f s '
+               '(lookup-timeout 1 s + %d s grace, then up to 2 s for the monitor '
+               'to end the helper, which held it in flight); the new pair '
+               'answered %.2f s after the query' % (gone, HELPER_GRACE, replaced))
+
+    @staticmethod
+    def cont(pid):
+        try:
+            os.kill(pid, signal.SIGCONT)
+        except ProcessLookupError:
+            pass
 
     def test_one_lookup_per_uid(self):
         """More queries about the hung uid than there are resolver threads:
