@@ -80,7 +80,7 @@ def ipcs():
     write('ipc', 'event-bad-port-v6', event(kind=6, family=AF_INET6,
                                              addr=b'\0' * 15 + b'\1', ports=(0, 99999)))
     write('ipc', 'event-seccomp', event(kind=7, family=0, addr=b'', nr=41))
-    write('ipc', 'event-kind-end', event(kind=8))
+    write('ipc', 'event-kind-end', event(kind=10))
     write('ipc', 'event-pad', event(pad=1))
     write('ipc', 'reply-userid', reply(b'6193 , 23 : USERID : UNIX : alice\r\n'))
     write('ipc', 'reply-error', reply(b'6195 , 23 : ERROR : NO-USER\r\n'))

@@ -447,6 +447,8 @@ static const char *event_name(uint32_t kind)
 	case EV_LIMIT_TOTAL: return "refused: connection limit";
 	case EV_BAD_PORT: return "port out of range";
 	case EV_SECCOMP: return "forbidden system call";
+	case EV_EVICTED: return "closed to make room: its site held the most connections";
+	case EV_LIMIT_SITE: return "refused: IPv6 /48 connection limit";
 	default: return "?";
 	}
 }

@@ -36,6 +36,8 @@ enum ipc_event_kind {
 	EV_LIMIT_TOTAL,       /* refused: --max-connections */
 	EV_BAD_PORT,          /* INVALID-PORT answered by the child */
 	EV_SECCOMP,           /* --debug-sandbox: the child made a forbidden call */
+	EV_EVICTED,           /* closed to make room in a full table */
+	EV_LIMIT_SITE,        /* refused: the IPv6 /48's share */
 	EV_KIND_END
 };
 

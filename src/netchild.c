@@ -45,11 +45,6 @@
 
 #define NIL UINT32_MAX
 
-/* Closing a connection to make room for another (doc/design.md §7) is
- * logged as the refusal it stands in for, until the log has a kind of its
- * own for it. */
-#define EV_EVICTED EV_LIMIT_TOTAL
-
 /* What an epoll event is about: the high half of its data. */
 enum { TAG_CONN = 0, TAG_LISTENER = 1, TAG_HELPER = 2 };
 #define TAG(t, i) ((uint64_t)(t) << 32 | (uint32_t)(i))
@@ -632,8 +627,11 @@ static int on_helper(struct child *ch)
  * the most, when that site holds more than k's does (doc/design.md §7). */
 static uint32_t admit(struct child *ch, const struct host_keys *k)
 {
-	if (hosts_admit(&ch->hosts, k) != HOSTS_OK)
-		return EV_LIMIT_HOST;
+	switch (hosts_admit(&ch->hosts, k)) {
+	case HOSTS_OK: break;
+	case HOSTS_OVER_SITE: return EV_LIMIT_SITE;
+	default: return EV_LIMIT_HOST;
+	}
 	if (ch->used < ch->nconns)
 		return 0;
 	uint32_t victim = hosts_victim(&ch->hosts, k);

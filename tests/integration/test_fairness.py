@@ -138,7 +138,7 @@ class FairnessTest(identtest.DaemonTestCase):
             c.sock.settimeout(identtest.TIMEOUT)
             c.sock.sendall(b'2 , 2\r\n')
             self.assertEqual(c.sock.recv(4096), error(2, 2, 'NO-USER').encode())
-        self.assertIsNotNone(self.d.wait_log(r'peer=%s (refused: connection limit|evicted)'
+        self.assertIsNotNone(self.d.wait_log(r'peer=%s closed to make room: its site held the most connections'
                                              % HEAVY[0].replace('.', r'\.')))
         print('\nfairness: table %d (--max-per-host %d), %d attacker addresses '
               '(%d holding %d, %d holding 1); %d newcomers from addresses holding none, '
@@ -275,6 +275,12 @@ class Ipv6FairnessTest(identtest.DaemonTestCase):
         want.update({'full': [], 'evicted': ['20:0::1'], 'evicted again': ['20:0::2']})
         self.maxDiff = None
         self.assertEqual(sorted(got.items()), sorted(want.items()), d.log())
+        # Each refusal and eviction is logged with its own reason.
+        for line in (r'peer=2001:db8:20:4::1 refused: IPv6 /48 connection limit',
+                     r'peer=2001:db8:20::3 refused: per-host connection limit',
+                     r'peer=2001:db8:20::1 closed to make room: its site held '
+                     r'the most connections'):
+            self.assertIsNotNone(d.wait_log(line), d.log())
 
 
 if __name__ == '__main__':
