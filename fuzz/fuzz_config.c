@@ -1,5 +1,5 @@
-/* libFuzzer target: the configuration parser (src/config.c), which reads
- * the administrator's file and the command line.
+/* libFuzzer target: the configuration parsers, of the administrator's file
+ * (src/config.c) and of the command line (src/cli.c).
  *
  * Input: text. It is parsed whole as a configuration file
  * (config_parse_text), then read as lines "key=value" (no '=': a bare key)

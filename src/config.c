@@ -1,17 +1,16 @@
-/* Configuration: defaults, then the file, then the command line.
+/* Configuration: defaults, then the file, then the command line (which
+ * cli.c has parsed into a struct cli).
  *
- * One table (OPTIONS below) describes every option: its name (the long
- * option and the configuration key), its short form, its kind, its range and
- * its help text. cli_parse, config_set, config_validate and config_usage all
- * read that one table, so nothing is written twice. Nothing here prints:
- * errors go back to the caller as one line of text. */
-#include "config.h"
+ * Every value goes through config_set, which finds its key in the option
+ * table (config_opts.h) and checks it by its kind; config_validate then
+ * checks the settings together, the ranges again from that same table.
+ * Nothing here prints: errors go back to the caller as one line of text. */
+#include "config_opts.h"
 #include "keyfile.h"
 #include "token.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,9 +18,6 @@
 #include <strings.h>
 #include <unistd.h>
 
-/* How much of a bad value or key an error message quotes: enough to
- * recognise it, short enough that the reason after it is never cut off. */
-#define SHOW_MAX 48
 /* Room for one reason ("'<value>' is not ..."): the quoted value plus the
  * longest fixed text, rounded up. */
 #define REASON_MAX 256
@@ -29,116 +25,12 @@
 _Static_assert(sizeof(DEFAULT_USER) - 1 <= USERNAME_MAX,
                "DEFAULT_USER must fit in config.user");
 
-#define STR_(x) #x
-#define STR(x) STR_(x)
-
-enum kind {
-	K_BOOL,    /* a flag: bare on the command line, yes/no in the file */
-	K_UINT,    /* an unsigned number in [min, max] */
-	K_USER,    /* the service user name */
-	K_REPLY,   /* the reply mode */
-	K_LISTEN,  /* a listening address, repeatable */
-	K_KEYPATH, /* the token key file */
-	K_PERIOD,  /* the token rotation period */
-	K_UIDS,    /* a uid range to hide, repeatable */
-	K_CONFIG,  /* command line only: the file to read */
-	K_HELP,    /* command line only */
-	K_VERSION, /* command line only */
-};
-
-struct opt {
-	const char *name;  /* long option and configuration key */
-	const char *flag;  /* "-t, " or four spaces: the short form, as in --help */
-	enum kind kind;
-	size_t off;        /* K_BOOL, K_UINT: the field in struct config */
-	unsigned min, max; /* K_UINT */
-	const char *what;  /* K_UINT: what a valid value is, for messages */
-};
-
-#define F(field) offsetof(struct config, field)
-
-/* X(name, flag, kind, field offset, min, max, what, ARG, help) */
-#define OPTIONS(X)                                                            \
-	X("config", "-c, ", K_CONFIG, 0, 0, 0, NULL, " FILE",                 \
-	  "read FILE instead of " DEFAULT_CONFIG_PATH)                        \
-	X("foreground", "-f, ", K_BOOL, F(foreground), 0, 0, NULL, "",        \
-	  "stay in the foreground and log to standard error")                \
-	X("listen", "-l, ", K_LISTEN, 0, 0, 0, NULL, " ADDR[:PORT]",          \
-	  "listen on ADDR, [IPV6ADDR]:PORT, [fe80::1%IF]:PORT or :PORT\n"    \
-	  "        (all addresses); repeatable; default: port "                 \
-	  STR(DEFAULT_PORT) " on all addresses")                              \
-	X("user", "-u, ", K_USER, 0, 0, 0, NULL, " NAME",                     \
-	  "run the workers as user NAME (default " DEFAULT_USER ")")          \
-	X("inetd", "    ", K_BOOL, F(inetd), 0, 0, NULL, "",                  \
-	  "serve the one connection on standard input (from inetd)")         \
-	X("reply", "    ", K_REPLY, 0, 0, 0, NULL, " MODE",                   \
-	  "user (the login name, default), uid, token, hidden, or\n"        \
-	  "        fixed:NAME")                                               \
-	X("token-key", "    ", K_KEYPATH, 0, 0, 0, NULL, " FILE",             \
-	  "the key of --reply token (default " DEFAULT_TOKEN_KEY_PATH ")")   \
-	X("token-period", "    ", K_PERIOD, 0, 0, 0, NULL, " DURATION",       \
-	  "how long a token stays the same: Nh, Nd, Nw or never\n"           \
-	  "        (default 7d)")                                             \
-	X("token-length", "    ", K_UINT, F(token_length), TOKEN_LENGTH_MIN,  \
-	  TOKEN_LENGTH_MAX, "a whole number of characters", " N",             \
-	  "characters in a token (" STR(TOKEN_LENGTH_MIN) "-"                 \
-	  STR(TOKEN_LENGTH_MAX) ", default " STR(TOKEN_LENGTH_DEFAULT) ")")   \
-	X("hide-uid", "    ", K_UIDS, 0, 0, 0, NULL, " UID[-UID]",            \
-	  "always answer HIDDEN-USER for these uids; repeatable\n"           \
-	  "        (default 0; uid 0 is hidden in any case)")                 \
-	X("noident", "    ", K_BOOL, F(noident), 0, 0, NULL, "",              \
-	  "hide users who have a ~/.noident file")                           \
-	X("opt-in", "    ", K_BOOL, F(opt_in), 0, 0, NULL, "",                \
-	  "hide every user except those who have a ~/.ident file")           \
-	X("mask-errors", "    ", K_BOOL, F(mask_errors), 0, 0, NULL, "",      \
-	  "send every error as UNKNOWN-ERROR")                                \
-	X("timeout", "-t, ", K_UINT, F(timeout), TIMEOUT_MIN, TIMEOUT_MAX,    \
-	  "a whole number of seconds", " SECONDS",                            \
-	  "close a connection idle this long (" STR(TIMEOUT_MIN) "-"          \
-	  STR(TIMEOUT_MAX) ", default " STR(DEFAULT_TIMEOUT) ")")             \
-	X("lookup-timeout", "    ", K_UINT, F(lookup_timeout),                \
-	  LOOKUP_TIMEOUT_MIN, LOOKUP_TIMEOUT_MAX, "a whole number of seconds",  \
-	  " SECONDS",                                                         \
-	  "answer UNKNOWN-ERROR when the name service has not answered\n"     \
-	  "        in this long (" STR(LOOKUP_TIMEOUT_MIN) "-"                  \
-	  STR(LOOKUP_TIMEOUT_MAX) ", default " STR(DEFAULT_LOOKUP_TIMEOUT) ")") \
-	X("max-connections", "    ", K_UINT, F(max_connections), 1,           \
-	  MAX_CONNECTIONS_MAX, "a whole number", " N",                        \
-	  "open client connections in all (1-" STR(MAX_CONNECTIONS_MAX)       \
-	  ", default " STR(DEFAULT_MAX_CONNECTIONS) ")")                      \
-	X("max-per-host", "    ", K_UINT, F(max_per_host), 1,                 \
-	  MAX_CONNECTIONS_MAX, "a whole number", " N",                        \
-	  "open client connections from one address (1-"                     \
-	  STR(MAX_CONNECTIONS_MAX) ", default " STR(DEFAULT_MAX_PER_HOST) ")")\
-	X("max-queries", "    ", K_UINT, F(max_queries), 1, MAX_QUERIES_MAX,  \
-	  "a whole number", " N",                                             \
-	  "queries answered on one connection (1-" STR(MAX_QUERIES_MAX)       \
-	  ", default " STR(DEFAULT_MAX_QUERIES) ")")                          \
-	X("debug-sandbox", "    ", K_BOOL, F(debug_sandbox), 0, 0, NULL, "",  \
-	  "report a forbidden system call by name instead of dying")         \
-	X("help", "-h, ", K_HELP, 0, 0, 0, NULL, "",                          \
-	  "show this help and exit")                                          \
-	X("version", "-V, ", K_VERSION, 0, 0, 0, NULL, "",                    \
-	  "show the version and exit")
-
 #define AS_ROW(n, fl, k, o, mi, ma, w, a, h) {n, fl, k, o, mi, ma, w},
-static const struct opt opts[] = {OPTIONS(AS_ROW)};
-#define NOPTS (sizeof opts / sizeof opts[0])
-
-#define AS_USAGE(n, fl, k, o, mi, ma, w, a, h) \
-	"  " fl "--" n a "\n        " h "\n"
-const char config_usage[] =
-	"usage: privident [options]\n"
-	"An ident (RFC 1413) server. Every long option is also a key in the\n"
-	"configuration file; the command line overrides the file.\n"
-	"\n" OPTIONS(AS_USAGE);
+const struct opt config_opts[NOPTS] = {OPTIONS(AS_ROW)};
 
 /* --- small helpers ------------------------------------------------------ */
 
-/* Writes a one-line message: any control character (from a file name or a
- * value) becomes '?', so the message can never span lines. */
-static void __attribute__((format(printf, 3, 4)))
-seterr(char *err, size_t errsz, const char *fmt, ...)
+void config_seterr(char *err, size_t errsz, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -152,8 +44,7 @@ seterr(char *err, size_t errsz, const char *fmt, ...)
 			*p = '?';
 }
 
-/* The first SHOW_MAX characters of s, with "..." if there were more. */
-static const char *show(const char *s, char buf[SHOW_MAX + 4])
+const char *config_show(const char *s, char buf[SHOW_MAX + 4])
 {
 	size_t n = strnlen(s, SHOW_MAX + 1);
 
@@ -169,26 +60,16 @@ static bool is_space(char ch)
 	return ch == ' ' || ch == '\t';
 }
 
-static int short_of(const struct opt *o)
-{
-	return o->flag[0] == '-' ? o->flag[1] : 0;
-}
-
 static bool cli_only(const struct opt *o)
 {
 	return o->kind == K_CONFIG || o->kind == K_HELP || o->kind == K_VERSION;
 }
 
-static bool takes_arg(const struct opt *o)
-{
-	return o->kind != K_BOOL && o->kind != K_HELP && o->kind != K_VERSION;
-}
-
 static const struct opt *find_opt(const char *name)
 {
 	for (size_t i = 0; i < NOPTS; i++)
-		if (strcmp(opts[i].name, name) == 0)
-			return &opts[i];
+		if (strcmp(config_opts[i].name, name) == 0)
+			return &config_opts[i];
 	return NULL;
 }
 
@@ -248,8 +129,9 @@ static int set_bool(struct config *c, const struct opt *o,
 			return 0;
 		}
 	}
-	seterr(why, REASON_MAX,
-	       "'%s' is not yes, no, true, false, on, off, 1 or 0", show(v, sb));
+	config_seterr(why, REASON_MAX,
+	              "'%s' is not yes, no, true, false, on, off, 1 or 0",
+	              config_show(v, sb));
 	return -1;
 }
 
@@ -260,8 +142,8 @@ static int set_uint(struct config *c, const struct opt *o,
 
 	(void)src;
 	if (!parse_uint(v, o->min, o->max, uint_field(c, o))) {
-		seterr(why, REASON_MAX, "'%s' is not %s from %u to %u",
-		       show(v, sb), o->what, o->min, o->max);
+		config_seterr(why, REASON_MAX, "'%s' is not %s from %u to %u",
+		              config_show(v, sb), o->what, o->min, o->max);
 		return -1;
 	}
 	return 0;
@@ -285,10 +167,10 @@ static int set_user(struct config *c, const struct opt *o,
 
 	(void)o, (void)src;
 	if (!valid_user(v)) {
-		seterr(why, REASON_MAX,
-		       "'%s' is not a user name (1 to %d of A-Z a-z 0-9 . _ -, "
-		       "not starting with '-')",
-		       show(v, sb), USERNAME_MAX);
+		config_seterr(why, REASON_MAX,
+		              "'%s' is not a user name (1 to %d of A-Z a-z 0-9 . _ -, "
+		              "not starting with '-')",
+		              config_show(v, sb), USERNAME_MAX);
 		return -1;
 	}
 	strcpy(c->user, v);
@@ -334,16 +216,16 @@ static int set_reply(struct config *c, const struct opt *o,
 		}
 	}
 	if (strncmp(v, FIXED_PREFIX, strlen(FIXED_PREFIX)) != 0) {
-		seterr(why, REASON_MAX,
-		       "'%s' is not user, uid, token, hidden or fixed:NAME",
-		       show(v, sb));
+		config_seterr(why, REASON_MAX,
+		              "'%s' is not user, uid, token, hidden or fixed:NAME",
+		              config_show(v, sb));
 		return -1;
 	}
 	if (!valid_fixed(name)) {
-		seterr(why, REASON_MAX,
-		       "'%s': NAME must be 1 to %d printable ASCII characters, "
-		       "with no space at either end",
-		       show(v, sb), USERID_MAX);
+		config_seterr(why, REASON_MAX,
+		              "'%s': NAME must be 1 to %d printable ASCII characters, "
+		              "with no space at either end",
+		              config_show(v, sb), USERID_MAX);
 		return -1;
 	}
 	c->mode = MODE_FIXED;
@@ -359,8 +241,8 @@ static int set_keypath(struct config *c, const struct opt *o,
 
 	(void)o, (void)src;
 	if (v[0] != '/' || strlen(v) > TOKEN_KEY_PATH_MAX) {
-		seterr(why, REASON_MAX, "'%s' is not an absolute path of at most "
-		       "%d characters", show(v, sb), TOKEN_KEY_PATH_MAX);
+		config_seterr(why, REASON_MAX, "'%s' is not an absolute path of at most "
+		              "%d characters", config_show(v, sb), TOKEN_KEY_PATH_MAX);
 		return -1;
 	}
 	strcpy(c->token_key, v);
@@ -374,9 +256,9 @@ static int set_period(struct config *c, const struct opt *o,
 
 	(void)o, (void)src;
 	if (token_parse_period(v, &c->token_period) != 0) {
-		seterr(why, REASON_MAX, "'%s' is not 'never' or a whole number of "
-		       "hours, days or weeks (Nh, Nd, Nw) from 1h to 366d",
-		       show(v, sb));
+		config_seterr(why, REASON_MAX, "'%s' is not 'never' or a whole number of "
+		              "hours, days or weeks (Nh, Nd, Nw) from 1h to 366d",
+		              config_show(v, sb));
 		return -1;
 	}
 	return 0;
@@ -418,9 +300,9 @@ static int set_uids(struct config *c, const struct opt *o,
 
 	(void)o;
 	if (!config_parse_uid_range(v, &r)) {
-		seterr(why, REASON_MAX, "'%s' is not a uid or a range of uids "
-		       "such as 1-999 (0 to %u, the first no larger)",
-		       show(v, sb), UID_VALID_MAX);
+		config_seterr(why, REASON_MAX, "'%s' is not a uid or a range of uids "
+		              "such as 1-999 (0 to %u, the first no larger)",
+		              config_show(v, sb), UID_VALID_MAX);
 		return -1;
 	}
 	if (c->hide_uid_src != src) {
@@ -428,7 +310,7 @@ static int set_uids(struct config *c, const struct opt *o,
 		c->hide_uid_src = src;
 	}
 	if (c->nhide_uid >= HIDE_UID_MAX) {
-		seterr(why, REASON_MAX, "more than %d ranges", HIDE_UID_MAX);
+		config_seterr(why, REASON_MAX, "more than %d ranges", HIDE_UID_MAX);
 		return -1;
 	}
 	c->hide_uid[c->nhide_uid++] = r;
@@ -450,7 +332,7 @@ static int set_listen(struct config *c, const struct opt *o,
 		c->listen_src = src;
 	}
 	if (c->nlisten >= LISTEN_MAX) {
-		seterr(why, REASON_MAX, "more than %d addresses", LISTEN_MAX);
+		config_seterr(why, REASON_MAX, "more than %d addresses", LISTEN_MAX);
 		return -1;
 	}
 	c->listen[c->nlisten++] = la;
@@ -461,8 +343,8 @@ static int set_cli_only(struct config *c, const struct opt *o,
                         enum config_source src, const char *v, char *why)
 {
 	(void)c, (void)o, (void)src, (void)v;
-	seterr(why, REASON_MAX,
-	       "allowed only on the command line, not as a configuration key");
+	config_seterr(why, REASON_MAX,
+	              "allowed only on the command line, not as a configuration key");
 	return -1;
 }
 
@@ -504,15 +386,16 @@ int config_set(struct config *c, enum config_source src, const char *key,
 	const struct opt *o = key != NULL ? find_opt(key) : NULL;
 
 	if (o == NULL) {
-		seterr(err, errsz, "unknown key '%s'", key ? show(key, sb) : "");
+		config_seterr(err, errsz, "unknown key '%s'",
+		              key ? config_show(key, sb) : "");
 		return -1;
 	}
 	if (value == NULL && o->kind != K_BOOL && !cli_only(o)) {
-		seterr(err, errsz, "%s%s: needs a value", dash, o->name);
+		config_seterr(err, errsz, "%s%s: needs a value", dash, o->name);
 		return -1;
 	}
 	if (setters[o->kind](c, o, src, value, why) != 0) {
-		seterr(err, errsz, "%s%s: %s", dash, o->name, why);
+		config_seterr(err, errsz, "%s%s: %s", dash, o->name, why);
 		return -1;
 	}
 	return 0;
@@ -547,14 +430,14 @@ static int parse_line(struct config *c, char *buf, char *why, size_t whysz)
 		return 0;
 	eq = strchr(line, '=');
 	if (eq == NULL) {
-		seterr(why, whysz, "expected 'key = value', found no '='");
+		config_seterr(why, whysz, "expected 'key = value', found no '='");
 		return -1;
 	}
 	*eq = '\0';
 	key = strip_line(line);
 	value = strip_line(eq + 1);
 	if (*key == '\0') {
-		seterr(why, whysz, "no key before '='");
+		config_seterr(why, whysz, "no key before '='");
 		return -1;
 	}
 	return config_set(c, SRC_FILE, key, value, why, whysz);
@@ -584,7 +467,7 @@ static int parse_text(struct config *c, const char *text, size_t len,
 
 		lineno++;
 		if (bad != NULL) {
-			seterr(err, errsz, "%s:%u: %s", fname, lineno, bad);
+			config_seterr(err, errsz, "%s:%u: %s", fname, lineno, bad);
 			return -1;
 		}
 		memcpy(buf, text + pos, n);
@@ -592,7 +475,7 @@ static int parse_text(struct config *c, const char *text, size_t len,
 		if (n > 0 && buf[n - 1] == '\r')  /* a CR LF line end */
 			buf[n - 1] = '\0';
 		if (parse_line(c, buf, why, sizeof why) != 0) {
-			seterr(err, errsz, "%s:%u: %s", fname, lineno, why);
+			config_seterr(err, errsz, "%s:%u: %s", fname, lineno, why);
 			return -1;
 		}
 		pos += n + 1;
@@ -640,12 +523,12 @@ int config_load_file(struct config *c, const char *path, bool must_exist,
 	if (fd < 0) {
 		if (errno == ENOENT && !must_exist)
 			return 0;
-		seterr(err, errsz, "%s: %s", path, strerror(errno));
+		config_seterr(err, errsz, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	buf = malloc(CONFIG_FILE_MAX + 1);  /* one more: to see "too large" */
 	if (buf == NULL) {
-		seterr(err, errsz, "%s: %s", path, strerror(errno));
+		config_seterr(err, errsz, "%s: %s", path, strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -653,10 +536,10 @@ int config_load_file(struct config *c, const char *path, bool must_exist,
 	e = errno;
 	close(fd);
 	if (n < 0)
-		seterr(err, errsz, "%s: %s", path, strerror(e));
+		config_seterr(err, errsz, "%s: %s", path, strerror(e));
 	else if (n > CONFIG_FILE_MAX)
-		seterr(err, errsz, "%s: larger than %d bytes", path,
-		       CONFIG_FILE_MAX);
+		config_seterr(err, errsz, "%s: larger than %d bytes", path,
+		              CONFIG_FILE_MAX);
 	rc = n < 0 || n > CONFIG_FILE_MAX
 	         ? -1
 	         : config_parse_text(c, buf, (size_t)n, path, err, errsz);
@@ -667,15 +550,15 @@ int config_load_file(struct config *c, const char *path, bool must_exist,
 static int validate_ranges(const struct config *c, char *err, size_t errsz)
 {
 	for (size_t i = 0; i < NOPTS; i++) {
-		const struct opt *o = &opts[i];
+		const struct opt *o = &config_opts[i];
 		unsigned v;
 
 		if (o->kind != K_UINT)
 			continue;
 		v = *(const unsigned *)((const char *)c + o->off);
 		if (v < o->min || v > o->max) {
-			seterr(err, errsz, "%s: %u is not %s from %u to %u",
-			       o->name, v, o->what, o->min, o->max);
+			config_seterr(err, errsz, "%s: %u is not %s from %u to %u",
+			              o->name, v, o->what, o->min, o->max);
 			return -1;
 		}
 	}
@@ -687,11 +570,11 @@ static int validate_listen(const struct config *c, char *err, size_t errsz)
 	char why[REASON_MAX];
 
 	if (c->nlisten > LISTEN_MAX) {
-		seterr(err, errsz, "listen: more than %d addresses", LISTEN_MAX);
+		config_seterr(err, errsz, "listen: more than %d addresses", LISTEN_MAX);
 		return -1;
 	}
 	if (sa_check_listen(c->listen, c->nlisten, why, sizeof why) != 0) {
-		seterr(err, errsz, "listen: %s", why);
+		config_seterr(err, errsz, "listen: %s", why);
 		return -1;
 	}
 	return 0;
@@ -717,13 +600,13 @@ static int validate_token(const struct config *c, char *err, size_t errsz)
 	if (c->token_period != TOKEN_PERIOD_NEVER &&
 	    (c->token_period < TOKEN_PERIOD_MIN ||
 	     c->token_period > TOKEN_PERIOD_MAX)) {
-		seterr(err, errsz, "token-period: %u seconds is not from %u to %u",
-		       c->token_period, TOKEN_PERIOD_MIN, TOKEN_PERIOD_MAX);
+		config_seterr(err, errsz, "token-period: %u seconds is not from %u to %u",
+		              c->token_period, TOKEN_PERIOD_MIN, TOKEN_PERIOD_MAX);
 		return -1;
 	}
 	if (c->token_key[0] != '/' || strnlen(c->token_key, sizeof c->token_key)
 	                                  > TOKEN_KEY_PATH_MAX) {
-		seterr(err, errsz, "token-key: not an absolute path");
+		config_seterr(err, errsz, "token-key: not an absolute path");
 		return -1;
 	}
 	return 0;
@@ -732,13 +615,13 @@ static int validate_token(const struct config *c, char *err, size_t errsz)
 static int validate_hide_uid(const struct config *c, char *err, size_t errsz)
 {
 	if (c->nhide_uid > HIDE_UID_MAX) {
-		seterr(err, errsz, "hide-uid: more than %d ranges", HIDE_UID_MAX);
+		config_seterr(err, errsz, "hide-uid: more than %d ranges", HIDE_UID_MAX);
 		return -1;
 	}
 	for (unsigned i = 0; i < c->nhide_uid; i++) {
 		if (c->hide_uid[i].lo > c->hide_uid[i].hi ||
 		    c->hide_uid[i].hi > UID_VALID_MAX) {
-			seterr(err, errsz, "hide-uid: range %u is malformed", i + 1);
+			config_seterr(err, errsz, "hide-uid: range %u is malformed", i + 1);
 			return -1;
 		}
 	}
@@ -757,25 +640,25 @@ static int validate_privacy(const struct config *c, char *err, size_t errsz)
 	    validate_hide_uid(c, err, errsz) != 0)
 		return -1;
 	if (c->noident && c->opt_in) {
-		seterr(err, errsz, "noident and opt-in exclude each other (opt-in "
-		       "already hides everyone without ~/.ident)");
+		config_seterr(err, errsz, "noident and opt-in exclude each other (opt-in "
+		              "already hides everyone without ~/.ident)");
 		return -1;
 	}
 	if (config_reads_home(c) && c->mode == MODE_FIXED) {
-		seterr(err, errsz, "%s makes no sense with reply = fixed:NAME, "
-		       "which looks nothing up and so never knows whose "
-		       "connection it is", file);
+		config_seterr(err, errsz, "%s makes no sense with reply = fixed:NAME, "
+		              "which looks nothing up and so never knows whose "
+		              "connection it is", file);
 		return -1;
 	}
 	if (config_reads_home(c) && c->mode == MODE_HIDDEN) {
-		seterr(err, errsz, "%s makes no difference with reply = hidden, "
-		       "which hides everyone", file);
+		config_seterr(err, errsz, "%s makes no difference with reply = hidden, "
+		              "which hides everyone", file);
 		return -1;
 	}
 	if (c->hide_uid_src != SRC_DEFAULT && c->mode == MODE_FIXED) {
-		seterr(err, errsz, "hide-uid makes no sense with reply = "
-		       "fixed:NAME, which looks nothing up and so never knows "
-		       "whose connection it is");
+		config_seterr(err, errsz, "hide-uid makes no sense with reply = "
+		              "fixed:NAME, which looks nothing up and so never knows "
+		              "whose connection it is");
 		return -1;
 	}
 	return 0;
@@ -787,155 +670,24 @@ int config_validate(const struct config *c, char *err, size_t errsz)
 	    validate_listen(c, err, errsz) != 0)
 		return -1;
 	if (c->inetd && c->nlisten > 0) {
-		seterr(err, errsz, "listen makes no sense with inetd (the "
-		       "connection comes on standard input)");
+		config_seterr(err, errsz, "listen makes no sense with inetd (the "
+		              "connection comes on standard input)");
 		return -1;
 	}
 	if (!valid_user(c->user)) {
-		seterr(err, errsz, "user: not a valid user name");
+		config_seterr(err, errsz, "user: not a valid user name");
 		return -1;
 	}
 	if (c->mode != MODE_USER && c->mode != MODE_UID && c->mode != MODE_FIXED &&
 	    c->mode != MODE_TOKEN && c->mode != MODE_HIDDEN) {
-		seterr(err, errsz, "reply: unknown mode %d", (int)c->mode);
+		config_seterr(err, errsz, "reply: unknown mode %d", (int)c->mode);
 		return -1;
 	}
 	if (c->mode == MODE_FIXED && !valid_fixed(c->fixed_name)) {
-		seterr(err, errsz, "reply: fixed needs a valid NAME");
+		config_seterr(err, errsz, "reply: fixed needs a valid NAME");
 		return -1;
 	}
 	return validate_privacy(c, err, errsz);
-}
-
-/* --- the command line --------------------------------------------------- */
-
-/* getopt_long's val for opts[i]; short options come back as their letter. */
-#define LONG_VAL_BASE 256
-
-static const struct opt *opt_of_val(int val)
-{
-	if (val >= LONG_VAL_BASE && (size_t)(val - LONG_VAL_BASE) < NOPTS)
-		return &opts[val - LONG_VAL_BASE];
-	for (size_t i = 0; i < NOPTS; i++)
-		if (val != 0 && short_of(&opts[i]) == val)
-			return &opts[i];
-	return NULL;
-}
-
-/* ":" first, so that a missing argument comes back as ':'. */
-static void build_getopt(struct option *lo, char *so)
-{
-	*so++ = ':';
-	for (size_t i = 0; i < NOPTS; i++) {
-		lo[i] = (struct option){opts[i].name,
-		                        takes_arg(&opts[i]) ? required_argument
-		                                            : no_argument,
-		                        NULL, (int)(LONG_VAL_BASE + i)};
-		if (short_of(&opts[i])) {
-			*so++ = (char)short_of(&opts[i]);
-			if (takes_arg(&opts[i]))
-				*so++ = ':';
-		}
-	}
-	lo[NOPTS] = (struct option){NULL, 0, NULL, 0};
-	*so = '\0';
-}
-
-/* The message for getopt's '?' (bad option) or ':' (missing argument). */
-static void getopt_error(int ch, int argc, char **argv, char *err,
-                         size_t errsz)
-{
-	const struct opt *o = opt_of_val(optopt);
-	char sb[SHOW_MAX + 4], name[SHOW_MAX + 4];
-	const char *arg;
-	size_t n = 0, matches = 0;
-
-	if (ch == ':' && o != NULL) {
-		seterr(err, errsz, "--%s: missing argument", o->name);
-		return;
-	}
-	if (o != NULL && optopt >= LONG_VAL_BASE) {
-		seterr(err, errsz, "--%s takes no argument", o->name);
-		return;
-	}
-	if (optopt != 0) {
-		seterr(err, errsz, "unknown option '-%c'", optopt);
-		return;
-	}
-	if (optind < 1 || optind > argc) {
-		seterr(err, errsz, "unknown option");
-		return;
-	}
-	arg = show(argv[optind - 1], sb);  /* a long option: "--name[=value]" */
-	while (arg[n] && arg[n] != '=' && n < SHOW_MAX + 3)
-		n++;
-	memcpy(name, arg, n);
-	name[n] = '\0';
-	for (size_t i = 0; i < NOPTS && n > 2; i++)
-		matches += strncmp(opts[i].name, name + 2, n - 2) == 0;
-	seterr(err, errsz, "%s option '%s'", matches > 1 ? "ambiguous" : "unknown",
-	       name);
-}
-
-/* Records one option found by getopt_long. */
-static int cli_record(struct cli *cli, const struct opt *o, char *arg,
-                      char *err, size_t errsz)
-{
-	switch (o->kind) {
-	case K_HELP:
-		cli->help = true;
-		return 0;
-	case K_VERSION:
-		cli->version = true;
-		return 0;
-	case K_CONFIG:
-		if (*arg == '\0') {
-			seterr(err, errsz, "--config: empty file name");
-			return -1;
-		}
-		cli->config_path = arg;
-		return 0;
-	default:
-		break;
-	}
-	if (cli->nargs >= CLI_ARGS_MAX) {
-		seterr(err, errsz, "too many options (at most %d)", CLI_ARGS_MAX);
-		return -1;
-	}
-	cli->args[cli->nargs].key = o->name;
-	cli->args[cli->nargs].value = takes_arg(o) ? arg : NULL;
-	cli->nargs++;
-	return 0;
-}
-
-int cli_parse(int argc, char **argv, struct cli *cli, char *err, size_t errsz)
-{
-	struct option lo[NOPTS + 1];
-	char so[2 * NOPTS + 2], sb[SHOW_MAX + 4];
-	int ch;
-
-	memset(cli, 0, sizeof *cli);
-	if (argc < 1)
-		return 0;
-	build_getopt(lo, so);
-	optind = 0;  /* GNU: start afresh, so this can run more than once */
-	opterr = 0;  /* we report errors ourselves */
-	while ((ch = getopt_long(argc, argv, so, lo, NULL)) != -1) {
-		const struct opt *o = opt_of_val(ch);
-
-		if (ch == '?' || ch == ':' || o == NULL) {
-			getopt_error(ch, argc, argv, err, errsz);
-			return -1;
-		}
-		if (cli_record(cli, o, optarg, err, errsz) != 0)
-			return -1;
-	}
-	if (optind < argc) {
-		seterr(err, errsz, "unexpected argument '%s'",
-		       show(argv[optind], sb));
-		return -1;
-	}
-	return 0;
 }
 
 int config_build(struct config *c, const struct cli *cli, char *err,
@@ -961,7 +713,7 @@ int config_build(struct config *c, const struct cli *cli, char *err,
 		char alone[512];
 		if (config_validate(&file_only, alone, sizeof alone) != 0 &&
 		    strncmp(alone, err, sizeof alone) == 0)
-			seterr(err, errsz, "%s: %s", path, alone);
+			config_seterr(err, errsz, "%s: %s", path, alone);
 		return -1;
 	}
 	*c = tmp;

@@ -1,5 +1,5 @@
-/* Unit tests for src/config.c: defaults, every key, the file format, the
- * command line, config_build and config_validate. */
+/* Unit tests for src/config.c and src/cli.c: defaults, every key, the file
+ * format, the command line, config_build and config_validate. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
