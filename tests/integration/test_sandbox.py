@@ -121,26 +121,8 @@ class SandboxTest(identtest.DaemonTestCase):
     # ---- finding the workers
 
     def workers(self, d, exclude=(), timeout=3.0):
-        """(child, helper) pids: the pair of the monitor's children that is
-        running and fully sandboxed, none of them in exclude; the child is
-        the one whose root is not /."""
-        deadline = time.monotonic() + timeout
-        while True:
-            kids = [p for p in identtest.children(d.pid)
-                    if identtest.alive(p) and p not in exclude]
-            try:
-                if len(kids) == 2 and all(identtest.proc_status(p).get('Seccomp') == '2'
-                                          for p in kids):
-                    roots = {p: os.readlink('/proc/%d/root' % p) for p in kids}
-                    child = [p for p in kids if roots[p] != '/']
-                    helper = [p for p in kids if roots[p] == '/']
-                    if len(child) == 1 and len(helper) == 1:
-                        return child[0], helper[0]
-            except OSError:
-                pass            # one of them went away meanwhile
-            if time.monotonic() >= deadline:
-                self.fail('no sandboxed worker pair (children %r):\n%s' % (kids, d.log()))
-            time.sleep(0.02)
+        """(child, helper) pids of d's sandboxed pair (identtest.workers)."""
+        return identtest.workers(d, exclude, timeout)
 
     # ---- what a confined worker looks like
 
