@@ -31,6 +31,8 @@ fi
 src=$(cd "$1" && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# meson test's time-out sends SIGTERM: leave through the EXIT trap.
+trap 'exit 1' TERM INT
 failed=0
 programs=(privident privident-query privident-token)
 
