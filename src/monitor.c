@@ -51,6 +51,7 @@ struct monitor {
 	int streak;                  /* quick deaths in a row */
 	uint64_t started_ms, restart_at_ms, kill_at_ms;
 	bool stopping;
+	bool reloading;              /* the pair was stopped to reload */
 	uint8_t *key;                /* the token key (reply = token), or NULL */
 };
 
@@ -287,8 +288,13 @@ static void reap(struct monitor *m)
 			stop_workers(m);
 		if (!m->child && !m->helper) {
 			m->kill_at_ms = 0;
-			if (!m->stopping && !m->inetd)
+			/* A pair stopped to reload is no crash: the next one
+			 * starts at once, whatever its age. */
+			if (m->reloading && !m->stopping)
+				m->restart_at_ms = now_ms();
+			else if (!m->stopping && !m->inetd)
 				schedule_restart(m);
+			m->reloading = false;
 		}
 	}
 }
@@ -370,6 +376,7 @@ static void reload(struct monitor *m)
 	m->user = user;
 	m->streak = 0;
 	log_msg(LOG_LVL_INFO, "configuration reloaded; restarting the workers");
+	m->reloading = m->child > 0 || m->helper > 0;
 	stop_workers(m);
 }
 

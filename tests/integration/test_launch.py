@@ -331,6 +331,8 @@ class LaunchTest(identtest.DaemonTestCase):
         d.proc.send_signal(signal.SIGHUP)
         self.assertEqual(self.wait_answer(addr, port, userid(5, 6, 'after')), userid(5, 6, 'after'), d.log())
         self.assertIsNotNone(d.wait_log(r'configuration reloaded'), d.log())
+        # A reload soon after the start is no crash loop: no back-off.
+        self.assertNotIn('keep dying', d.log())
         # A broken file on SIGHUP is refused; the running configuration stays.
         self.write_config(path, addr, port, 'fixed:broken', 'no-such-key = 1\n')
         d.proc.send_signal(signal.SIGHUP)
