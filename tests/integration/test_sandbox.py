@@ -344,11 +344,12 @@ class SandboxTest(identtest.DaemonTestCase):
         return d
 
     def test_started_as_the_service_user(self):
-        """As systemd starts it (packaging/systemd): the service user, only
-        CAP_SYS_CHROOT and CAP_SETPCAP (to empty the workers' bounding
-        sets), the socket passed in. The workers are confined the same way
-        as after a setuid step, and a killed child is replaced the same
-        way."""
+        """Started as the service user with CAP_SYS_CHROOT and CAP_SETPCAP
+        (so the workers can empty their bounding sets; the units in
+        packaging/systemd grant CAP_SYS_CHROOT alone, which
+        tests/systemd/test_unit.py covers), the socket passed in. The
+        workers are confined the same way as after a setuid step, and a
+        killed child is replaced the same way."""
         d = self.start_as_service_user(['sys_chroot', 'setpcap'])
         child, helper = self.workers(d)
         self.assertChildConfined(child)
