@@ -110,11 +110,11 @@ static int restrict_families(const char *list)
 			i++;
 		if (i == n)
 			r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT),
-			                     SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, af));
+			                     SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, af, 0));
 	}
 	if (r == 0)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket),
-		                     1, SCMP_A0(SCMP_CMP_GE, FAMILY_LIMIT));
+		                     1, SCMP_A0(SCMP_CMP_GE, FAMILY_LIMIT, 0));
 	if (r < 0) {
 		seccomp_release(ctx);
 		return -1;
