@@ -283,8 +283,10 @@ static void reap(struct monitor *m)
 		} else {
 			continue;
 		}
-		/* A pair lives and dies together: they share one socketpair. */
-		if (!m->stopping && !m->inetd && (m->child || m->helper))
+		/* A pair lives and dies together: they share one socketpair.
+		 * In inetd mode too: a helper that outlives its child (one
+		 * that stopped answering) must not keep the instance up. */
+		if (!m->stopping && (m->child || m->helper))
 			stop_workers(m);
 		if (!m->child && !m->helper) {
 			m->kill_at_ms = 0;
@@ -553,6 +555,10 @@ int monitor_main(struct config *c, const struct cli *cli)
 		return 1;
 	}
 	log_open(m.cfg->foreground);
+	/* An ignored SIGCHLD survives exec, and with it the kernel reaps the
+	 * workers itself: the monitor would never learn of their end, and a
+	 * pidfd could name a reused pid (see child_pidfd). */
+	signal(SIGCHLD, SIG_DFL);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (!m.inetd) {

@@ -14,7 +14,7 @@ import time
 
 import identtest
 from identtest import (PRIVIDENT, SERVICE_USER, USER1, USER2, Daemon, Listener,
-                       Querier, userid, error)
+                       Querier, listen_spec, userid, error)
 
 D = '127.0.4.1'
 Q = '127.0.4.2'
@@ -84,6 +84,51 @@ class LaunchTest(identtest.DaemonTestCase):
         status = d.proc.wait(timeout=identtest.TIMEOUT)
         self.assertEqual(status, 0, d.log())
         self.assertAllGone(tree)
+
+    def test_inetd_mode_stalled_helper(self):
+        """In inetd mode too, a helper that stops answering ends the
+        instance: the child gives up on it (status 72) and the monitor
+        ends the helper and exits, rather than waiting for it for ever."""
+        inetd = Listener(D)
+        self.addCleanup(inetd.close)
+        q = self.querier(D, inetd.port, source=Q)
+        conn = inetd.accept()
+        conn.setblocking(True)
+        d = Daemon(argv=[PRIVIDENT, '--inetd', '-f', '-u', SERVICE_USER,
+                         '--lookup-timeout', '1'])
+        self.daemons.append(d)
+        try:
+            d.start(ready=False, stdin=conn)
+        finally:
+            conn.close()
+        child, helper = identtest.workers(d)
+        os.kill(helper, signal.SIGSTOP)
+        q.send('1,2\r\n')
+        # lookup-timeout 1 s + 5 s grace, then at most 2 s to end the helper
+        status = d.proc.wait(timeout=15)
+        self.assertEqual(status, 72, d.log())
+        self.assertIsNotNone(d.wait_log(r'exited with status 72 \(its lookup helper '
+                                        r'stopped answering\)'), d.log())
+        self.assertFalse(identtest.alive(helper), 'the stopped helper was left behind')
+
+    def test_sigchld_ignored_by_the_launcher(self):
+        """A launcher that ignores SIGCHLD (ignored signals survive exec)
+        must not make the monitor lose its workers: a killed child is
+        still replaced and SIGTERM still stops the daemon."""
+        c = self.user_conn(USER1, D, Q)
+        port = identtest.free_port(D)
+        d = Daemon([(D, port)], argv=[PRIVIDENT, '-f', '-u', SERVICE_USER,
+                                      '-l', listen_spec(D, port)])
+        self.daemons.append(d)
+        d.start(preexec_fn=lambda: signal.signal(signal.SIGCHLD, signal.SIG_IGN))
+        child, helper = identtest.workers(d)
+        os.kill(child, signal.SIGKILL)
+        identtest.workers(d, exclude=(child, helper), timeout=5)
+        q = self.querier(D, port, source=Q)
+        sp, cp = c.local_port, c.remote_port
+        self.assertEqual(q.query(sp, cp), userid(sp, cp, USER1), d.log())
+        d.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(d.proc.wait(timeout=identtest.TIMEOUT), 0, d.log())
 
     def test_inetd_mode_checks_the_querier_address(self):
         inetd = Listener(D)
