@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "ipc.h"
 #include "keyfile.h"
 #include "log.h"
@@ -85,13 +86,6 @@ struct helper {
 
 static const struct account failed_account = { .status = ACCOUNT_ERROR };
 static const struct facts failed = { &failed_account, -1 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* ---- the slow part, in the resolver threads ---- */
 
@@ -254,7 +248,7 @@ static void log_query(struct helper *h, const struct pending_query *pq,
 		host_keys(pq->t.family, pq->t.remote, &keys);
 		who = keys.host;
 	}
-	if (!lograte_admit(&h->lograte, who, now_ms()))
+	if (!lograte_admit(&h->lograte, who, clock_mono_ms()))
 		return;
 	if (pq->have_tuple) {
 		sa_addr_text(pq->t.family, pq->t.remote, peer, sizeof(peer));
@@ -340,7 +334,7 @@ static int job_for(struct helper *h, const struct pending_query *pq, unsigned ne
  * can be, else it waits for a job until its deadline. */
 static int look_up(struct helper *h, const struct pending_query *pq, unsigned need)
 {
-	uint64_t now = now_ms();
+	uint64_t now = clock_mono_ms();
 	const struct cache_entry *e = cached(h, pq->uid);
 	bool account_known = e != NULL && e->expires_ms > now;
 
@@ -372,7 +366,7 @@ static int on_resolved(struct helper *h)
 	int job;
 
 	while ((job = resolver_collect(&h->res, &out)) >= 0) {
-		remember(h, &out, now_ms());
+		remember(h, &out, clock_mono_ms());
 		struct facts f = { &out.account, out.file };
 		struct pending_entry *w;
 		while ((w = pending_first_of(&h->pending, job)) != NULL) {
@@ -469,7 +463,7 @@ static void log_event(struct helper *h, const struct ipc_event *e)
 		/* A query line like any other, folded like any other (the
 		 * child's own sum of many goes below, with its count). */
 		host_keys(e->family, e->addr, &keys);
-		if (lograte_admit(&h->lograte, keys.host, now_ms()))
+		if (lograte_admit(&h->lograte, keys.host, clock_mono_ms()))
 			log_msg(LOG_LVL_INFO, "query peer=%s ports=%u,%u result=%s",
 			        peer, e->ports[0], e->ports[1], h->cfg->mask_errors ?
 			        "UNKNOWN-ERROR masked=INVALID-PORT" : "INVALID-PORT");
@@ -644,7 +638,7 @@ static int on_child(struct helper *h)
 static int serve(struct helper *h)
 {
 	for (;;) {
-		uint64_t now = now_ms();
+		uint64_t now = clock_mono_ms();
 		if (expire(h, now) < 0)
 			return send_failed();
 		log_summaries(h, now, false);
@@ -673,7 +667,7 @@ int helper_serve(void)
 {
 	int status = serve(&the_helper);
 
-	log_summaries(&the_helper, now_ms(), true);
+	log_summaries(&the_helper, clock_mono_ms(), true);
 	keyfile_wipe(the_helper.key);
 	return status;
 }

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "keyfile.h"
 #include "listen.h"
 #include "log.h"
@@ -54,13 +55,6 @@ struct monitor {
 	bool reloading;              /* the pair was stopped to reload */
 	uint8_t *key;                /* the token key (reply = token), or NULL */
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static sigset_t handled_signals(void)
 {
@@ -194,7 +188,7 @@ static int start_workers(struct monitor *m)
 		m->helper = m->helper < 0 ? 0 : m->helper;
 		return -1;
 	}
-	m->started_ms = now_ms();
+	m->started_ms = clock_mono_ms();
 	/* inetd's connection is the child's now: the monitor, which never
 	 * talks to clients, keeps no copy of it (and an inetd pair is never
 	 * restarted). */
@@ -214,7 +208,7 @@ static void stop_workers(struct monitor *m)
 	/* With no pair running (a restart is pending) there is nothing to
 	 * force; a deadline set now would kill the next pair. */
 	if (m->kill_at_ms == 0 && (m->child > 0 || m->helper > 0))
-		m->kill_at_ms = now_ms() + STOP_GRACE_MS;
+		m->kill_at_ms = clock_mono_ms() + STOP_GRACE_MS;
 }
 
 static void describe_exit(const char *who, pid_t pid, int st)
@@ -237,7 +231,7 @@ static void describe_exit(const char *who, pid_t pid, int st)
 
 static void schedule_restart(struct monitor *m)
 {
-	uint64_t now = now_ms(), delay = 0;
+	uint64_t now = clock_mono_ms(), delay = 0;
 
 	if (now - m->started_ms < CRASH_WINDOW_MS)
 		m->streak++;
@@ -293,7 +287,7 @@ static void reap(struct monitor *m)
 			/* A pair stopped to reload is no crash: the next one
 			 * starts at once, whatever its age. */
 			if (m->reloading && !m->stopping)
-				m->restart_at_ms = now_ms();
+				m->restart_at_ms = clock_mono_ms();
 			else if (!m->stopping && !m->inetd)
 				schedule_restart(m);
 			m->reloading = false;
@@ -466,7 +460,7 @@ static int open_sockets(struct monitor *m, char *err, size_t errsz)
 
 static int wait_timeout_ms(const struct monitor *m)
 {
-	uint64_t now = now_ms(), due = UINT64_MAX;
+	uint64_t now = clock_mono_ms(), due = UINT64_MAX;
 
 	if (m->kill_at_ms)
 		due = m->kill_at_ms;
@@ -479,7 +473,7 @@ static int wait_timeout_ms(const struct monitor *m)
 
 static void on_timer(struct monitor *m)
 {
-	uint64_t now = now_ms();
+	uint64_t now = clock_mono_ms();
 
 	if (m->kill_at_ms && now >= m->kill_at_ms) {
 		if (m->child > 0)

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "hosts.h"
 #include "ipc.h"
 #include "reply.h"
@@ -119,13 +120,6 @@ static void on_term(int sig)
 {
 	(void)sig;
 	stop_requested = 1;
-}
-
-static uint64_t clock_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* ---- intrusive lists of connection slots ---- */
@@ -794,7 +788,7 @@ static int serve(struct child *ch)
 		int n = epoll_wait(ch->ep, evs, EVENT_BATCH, next_timeout_ms(ch));
 		if (n < 0 && errno != EINTR)
 			return 1;
-		ch->now_ms = clock_ms();
+		ch->now_ms = clock_mono_ms();
 		for (int k = 0; k < n; k++)
 			if (dispatch(ch, &evs[k]) < 0)
 				return 1;
@@ -840,7 +834,7 @@ int child_prepare(const struct config *c, const struct listen_set *ls,
 	ch->ls = ls;
 	ch->sock = sock;
 	ch->inetd = inetd_fd >= 0;
-	ch->now_ms = clock_ms();
+	ch->now_ms = clock_mono_ms();
 	if (setup(ch) < 0)
 		return -1;
 	keep_fd(keep, ch->ep);

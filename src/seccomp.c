@@ -80,10 +80,7 @@ static int install_trap(const struct seccomp_params *p, char *err, size_t errsz)
  * any case). Never only the thread: the helper has resolver threads, and
  * killing one would leave the others, and its loop, running. A kernel or
  * libseccomp without it fails the load, and the worker does not start. */
-static uint32_t kill_action(void)
-{
-	return SCMP_ACT_KILL_PROCESS;
-}
+#define KILL_ACTION SCMP_ACT_KILL_PROCESS
 
 /* A rule's value with @sock and @pidfd replaced by the descriptor given;
  * -1 when the rule names one that was not (0-2 never are: see
@@ -138,7 +135,7 @@ static int add_rule(scmp_filter_ctx ctx, const struct seccomp_rule *r,
 int seccomp_apply(const struct seccomp_rule *rules, size_t n,
                   const struct seccomp_params *p, char *err, size_t errsz)
 {
-	uint32_t deny = p->debug ? SCMP_ACT_TRAP : kill_action();
+	uint32_t deny = p->debug ? SCMP_ACT_TRAP : KILL_ACTION;
 	scmp_filter_ctx ctx;
 	int e = 0;
 
@@ -152,7 +149,7 @@ int seccomp_apply(const struct seccomp_rule *rules, size_t n,
 	/* A call through another architecture's entry point is never allowed;
 	 * threads the worker started before (the helper's name-service
 	 * threads) get the same filter, atomically, or the load fails. */
-	if ((e = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, kill_action())) < 0 ||
+	if ((e = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, KILL_ACTION)) < 0 ||
 	    (e = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1)) < 0)
 		snprintf(err, errsz, "seccomp: cannot set a filter attribute: %s",
 		         strerror(-e));
