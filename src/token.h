@@ -18,10 +18,14 @@
 /* Token length in base32 characters (5 bits each). 8 (40 bits): below
  * that, tokens of a large host start to collide and a reveal of a random
  * token would often name someone; 26 (130 bits): more tells nobody
- * anything more, and ident user ids are often cut short by clients. */
+ * anything more, and ident user ids are often cut short by clients.
+ * Default 10 (50 bits): Solanum, UnrealIRCd and InspIRCd cut an ident at
+ * USERLEN, 10 characters, so a longer token is shown cut on IRC. A reveal
+ * takes the length from the token itself, so tokens made under the old
+ * default of 16 are still found. */
 #define TOKEN_LENGTH_MIN 8
 #define TOKEN_LENGTH_MAX 26
-#define TOKEN_LENGTH_DEFAULT 16
+#define TOKEN_LENGTH_DEFAULT 10
 
 /* Rotation period, seconds. 0 is "never". At least an hour: shorter
  * periods make a token useless for banning one abuser, and a reveal looks

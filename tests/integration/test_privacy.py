@@ -40,6 +40,10 @@ NO_HOME = '/nonexistent'
 TOKEN_RX = re.compile(r'^(\d+) , (\d+) : USERID : OTHER : ([a-z2-7]+)\r\n$')
 BASE32 = set('abcdefghijklmnopqrstuvwxyz234567')
 DAY = 86400
+# --token-length when none is given: the ident length IRC servers keep.
+DEFAULT_TOKEN_LENGTH = 10
+# The default before it was 10: tokens of that length must still reveal.
+OLD_DEFAULT_TOKEN_LENGTH = 16
 
 
 def run(argv, timeout=10, **kw):
@@ -220,7 +224,7 @@ class TokenTest(PrivacyCase):
         c1b = self.user_conn(USER1, D, Q)
         c2 = self.user_conn(USER2, D, Q)
         t1 = self.token_of(q, c1)
-        self.assertEqual(len(t1), 16)
+        self.assertEqual(len(t1), DEFAULT_TOKEN_LENGTH)
         self.assertLessEqual(set(t1), BASE32)
         self.assertNotRevealing(t1, USER1)
         # same user, same querier, same period: the same token, also on a
@@ -280,8 +284,14 @@ class TokenTest(PrivacyCase):
     def test_token_lengths(self):
         q = self.start_token()
         c = self.user_conn(USER1, D, Q)
-        t16 = self.token_of(q, c)
-        for n in (8, 26):
+        tdef = self.token_of(q, c)
+        self.assertEqual(len(tdef), DEFAULT_TOKEN_LENGTH)
+        r = reveal(KEY, Q, tdef)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r'^%s uid=%d ' % (re.escape(USER1),
+                                                     identtest.uid_of(USER1)))
+        told = None
+        for n in (8, OLD_DEFAULT_TOKEN_LENGTH, 26):
             d = self.daemon([(D, None)], '--reply', 'token', '--token-key', KEY,
                             '--token-period', '7d', '--token-length', str(n))
             qn = self.querier(D, d.listen[0][1], source=Q)
@@ -290,13 +300,27 @@ class TokenTest(PrivacyCase):
             self.assertLessEqual(set(tok), BASE32)
             self.assertNotRevealing(tok, USER1)
             # a prefix of one hash: the same pseudonym at any length
-            self.assertEqual(tok[:8], t16[:8])
+            m = min(n, len(tdef))
+            self.assertEqual(tok[:m], tdef[:m])
             r = reveal(KEY, Q, tok)
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertRegex(r.stdout, r'^%s uid=%d ' % (re.escape(USER1),
                                                          identtest.uid_of(USER1)))
             r = reveal(KEY2, Q, tok)
             self.assertEqual(r.returncode, 1, r.stdout)
+            if n == OLD_DEFAULT_TOKEN_LENGTH:
+                told = tok
+        # reveal takes the length from the token, not from the configuration:
+        # a token made under the old default, with a file that says 10
+        conf = os.path.join(TMP, 'length.conf')
+        with open(conf, 'w') as f:
+            f.write('token-key = %s\ntoken-period = 7d\ntoken-length = %d\n'
+                    % (KEY, DEFAULT_TOKEN_LENGTH))
+        self.addCleanup(os.unlink, conf)
+        r = run([PRIVIDENT_TOKEN, 'reveal', '-c', conf, '--peer', Q, told])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r'^%s uid=%d ' % (re.escape(USER1),
+                                                     identtest.uid_of(USER1)))
 
     def test_token_from_config_file(self):
         conf = os.path.join(TMP, 'token.conf')

@@ -353,7 +353,7 @@ static void test_privacy_defaults(void **state)
 	(void)state;
 	assert_string_equal(c.token_key, "/etc/privident/token.key");
 	assert_int_equal(c.token_period, 7 * 86400);
-	assert_int_equal(c.token_length, 16);
+	assert_int_equal(c.token_length, 10);
 	assert_false(c.noident);
 	assert_false(c.opt_in);
 	assert_false(c.mask_errors);

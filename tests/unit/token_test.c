@@ -101,6 +101,8 @@ static void kat_tokens(void **st)
 	const struct vector vs[] = {
 		{1000, AF_INET, v4, PERIOD_NOW, 16, "4wfggiugraycpwhv"},
 		{1000, AF_INET, v4, PERIOD_NOW, 26, "4wfggiugraycpwhvtxg4as7t72"},
+		/* The default: the 16 characters above (the old default), cut. */
+		{1000, AF_INET, v4, PERIOD_NOW, TOKEN_LENGTH_DEFAULT, "4wfggiugra"},
 		{1000, AF_INET, v4, PERIOD_NOW + 1, 16, "jua3ex4oytjmqonf"},
 		{1000, AF_INET, v4b, PERIOD_NOW, 16, "ddcsljtiftspf7mh"},
 		{1001, AF_INET, v4, PERIOD_NOW, 16, "bez33cbk6l47afoe"},
