@@ -536,6 +536,10 @@ int config_parse_text(struct config *c, const char *text, size_t len,
 
 	if (parse_text(&tmp, text, len, fname, err, errsz) != 0)
 		return -1;
+	/* Replies are chosen in the user files: naming who may choose them
+	 * turns the files on. */
+	if (tmp.nuser_replies > 0)
+		tmp.user_files = true;
 	*c = tmp;
 	return 0;
 }
@@ -638,7 +642,7 @@ bool config_uid_hidden(const struct config *c, uint32_t uid)
 
 bool config_reads_home(const struct config *c)
 {
-	return c->noident || c->opt_in || c->user_files;
+	return c->noident || c->opt_in || c->user_files || c->nuser_replies > 0;
 }
 
 static int validate_token(const struct config *c, char *err, size_t errsz)
@@ -680,11 +684,6 @@ static int validate_hide_uid(const struct config *c, char *err, size_t errsz)
  * tokens. */
 static int validate_user_files(const struct config *c, char *err, size_t errsz)
 {
-	if (c->nuser_replies > 0 && !c->user_files) {
-		config_seterr(err, errsz, "user-replies needs user-files = yes (the "
-		              "replies are chosen in those files)");
-		return -1;
-	}
 	if ((c->user_reply_any_name || c->user_reply_overrides) &&
 	    c->nuser_replies == 0) {
 		config_seterr(err, errsz, "%s makes no difference without user-replies "
@@ -698,7 +697,7 @@ static int validate_user_files(const struct config *c, char *err, size_t errsz)
 static int validate_privacy(const struct config *c, char *err, size_t errsz)
 {
 	const char *file = c->noident ? "noident" : c->opt_in ? "opt-in" :
-	                   "user-files";
+	                   c->user_files ? "user-files" : "user-replies";
 
 	if (validate_token(c, err, errsz) != 0 ||
 	    validate_hide_uid(c, err, errsz) != 0 ||
@@ -781,6 +780,10 @@ int config_build(struct config *c, const struct cli *cli, char *err,
 			config_seterr(err, errsz, "%s: %s", path, alone);
 		return -1;
 	}
+	/* Replies are chosen in the user files: naming who may choose them
+	 * turns the files on. */
+	if (tmp.nuser_replies > 0)
+		tmp.user_files = true;
 	*c = tmp;
 	return 0;
 }

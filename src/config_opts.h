@@ -86,7 +86,7 @@ struct opt {
 	  "        \"hide\" there hides its owner")                           \
 	X("user-replies", "    ", K_NAMES, 0, 0, 0, NULL, " NAME[,@GROUP...]",\
 	  "these accounts, and members of these groups, may choose\n"        \
-	  "        their reply in that file (needs --user-files); repeatable")  \
+	  "        their reply in that file (turns --user-files on); repeatable")\
 	X("user-reply-any-name", "    ", K_BOOL, F(user_reply_any_name), 0, 0,\
 	  NULL, "", "a chosen reply may be another account's login name")      \
 	X("user-reply-overrides", "    ", K_BOOL, F(user_reply_overrides), 0, \

@@ -454,8 +454,6 @@ class SettingsTest(UserFileCase):
         return r.stderr
 
     def test_refused(self):
-        self.assertIn('user-replies needs user-files',
-                      self.refused('--user-replies', UF1))
         self.assertIn('is not an account or @group name',
                       self.refused('--user-files', '--user-replies', 'a;b'))
         self.assertIn('is not an account or @group name',
@@ -470,6 +468,18 @@ class SettingsTest(UserFileCase):
                       self.refused('--user-files', '--reply', 'hidden'))
         self.assertIn('user-files makes no sense with reply = fixed',
                       self.refused('--user-files', '--reply', 'fixed:x'))
+        self.assertIn('user-replies makes no sense with reply = fixed',
+                      self.refused('--user-replies', UF1, '--reply', 'fixed:x'))
+
+    def test_user_replies_turns_files_on(self):
+        self.d = self.daemon([(D, None)], '--user-replies', UF1)
+        q = self.querier(D, self.d.listen[0][1], source=Q)
+        c1 = self.user_conn(UF1, D, Q)
+        c3 = self.user_conn(UF3, D, Q)
+        self.put(UF1, ZNC_FILE % 'chosen')
+        self.put(UF3, 'global { hide }\n')
+        self.assertReply(q, c1, 'chosen')
+        self.assertHidden(q, c3)
 
     def test_off_by_default(self):
         """Without user-files no file is read: not even hide."""
