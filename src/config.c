@@ -339,6 +339,52 @@ static int set_listen(struct config *c, const struct opt *o,
 	return 0;
 }
 
+/* One user-replies entry: an account name, or "@" and a group name. */
+static int add_name(struct config *c, const char *v, size_t n, char *why)
+{
+	char name[USERNAME_MAX + 2], sb[SHOW_MAX + 4];
+	size_t at = n > 0 && v[0] == '@';
+
+	snprintf(name, sizeof name, "%.*s", (int)(n < sizeof name ? n : sizeof name - 1), v);
+	if (n >= sizeof name || !valid_user(name + at)) {
+		config_seterr(why, REASON_MAX, "'%s' is not an account or @group name "
+		              "(1 to %d of A-Z a-z 0-9 . _ -, not starting with '-')",
+		              config_show(name, sb), USERNAME_MAX);
+		return -1;
+	}
+	if (c->nuser_replies >= USER_REPLIES_MAX) {
+		config_seterr(why, REASON_MAX, "more than %d names", USER_REPLIES_MAX);
+		return -1;
+	}
+	strcpy(c->user_replies[c->nuser_replies++], name);
+	return 0;
+}
+
+/* Names separated by commas or white space. Like listen: a source's first
+ * user-replies replaces earlier sources' list. */
+static int set_names(struct config *c, const struct opt *o,
+                     enum config_source src, const char *v, char *why)
+{
+	(void)o;
+	if (c->user_replies_src != src) {
+		c->nuser_replies = 0;
+		c->user_replies_src = src;
+	}
+	size_t before = c->nuser_replies;
+	for (const char *p = v; *p != '\0';) {
+		size_t n = strcspn(p, ", \t");
+		if (n > 0 && add_name(c, p, n, why) != 0)
+			return -1;
+		p += n;
+		p += strspn(p, ", \t");
+	}
+	if (c->nuser_replies == before) {
+		config_seterr(why, REASON_MAX, "needs at least one account or @group");
+		return -1;
+	}
+	return 0;
+}
+
 static int set_cli_only(struct config *c, const struct opt *o,
                         enum config_source src, const char *v, char *why)
 {
@@ -353,7 +399,7 @@ static setter_fn *const setters[] = {
 	[K_USER] = set_user,         [K_REPLY] = set_reply,
 	[K_LISTEN] = set_listen,     [K_CONFIG] = set_cli_only,
 	[K_KEYPATH] = set_keypath,   [K_PERIOD] = set_period,
-	[K_UIDS] = set_uids,
+	[K_UIDS] = set_uids,         [K_NAMES] = set_names,
 	[K_HELP] = set_cli_only,     [K_VERSION] = set_cli_only,
 };
 
@@ -490,6 +536,10 @@ int config_parse_text(struct config *c, const char *text, size_t len,
 
 	if (parse_text(&tmp, text, len, fname, err, errsz) != 0)
 		return -1;
+	/* Replies are chosen in the user files: naming who may choose them
+	 * turns the files on. */
+	if (tmp.nuser_replies > 0)
+		tmp.user_files = true;
 	*c = tmp;
 	return 0;
 }
@@ -592,7 +642,7 @@ bool config_uid_hidden(const struct config *c, uint32_t uid)
 
 bool config_reads_home(const struct config *c)
 {
-	return c->noident || c->opt_in;
+	return c->noident || c->opt_in || c->user_files || c->nuser_replies > 0;
 }
 
 static int validate_token(const struct config *c, char *err, size_t errsz)
@@ -632,12 +682,26 @@ static int validate_hide_uid(const struct config *c, char *err, size_t errsz)
  * token options without reply = token are allowed: privident-token
  * reveal reads them from the same file, also after a switch away from
  * tokens. */
+static int validate_user_files(const struct config *c, char *err, size_t errsz)
+{
+	if ((c->user_reply_any_name || c->user_reply_overrides) &&
+	    c->nuser_replies == 0) {
+		config_seterr(err, errsz, "%s makes no difference without user-replies "
+		              "(nobody may choose a reply)", c->user_reply_any_name ?
+		              "user-reply-any-name" : "user-reply-overrides");
+		return -1;
+	}
+	return 0;
+}
+
 static int validate_privacy(const struct config *c, char *err, size_t errsz)
 {
-	const char *file = c->noident ? "noident" : "opt-in";
+	const char *file = c->noident ? "noident" : c->opt_in ? "opt-in" :
+	                   c->user_files ? "user-files" : "user-replies";
 
 	if (validate_token(c, err, errsz) != 0 ||
-	    validate_hide_uid(c, err, errsz) != 0)
+	    validate_hide_uid(c, err, errsz) != 0 ||
+	    validate_user_files(c, err, errsz) != 0)
 		return -1;
 	if (c->noident && c->opt_in) {
 		config_seterr(err, errsz, "noident and opt-in exclude each other (opt-in "
@@ -716,6 +780,10 @@ int config_build(struct config *c, const struct cli *cli, char *err,
 			config_seterr(err, errsz, "%s: %s", path, alone);
 		return -1;
 	}
+	/* Replies are chosen in the user files: naming who may choose them
+	 * turns the files on. */
+	if (tmp.nuser_replies > 0)
+		tmp.user_files = true;
 	*c = tmp;
 	return 0;
 }

@@ -66,6 +66,15 @@ struct config {
 	struct uid_range hide_uid[HIDE_UID_MAX]; /* always hidden (and uid 0) */
 	unsigned nhide_uid;
 	enum config_source hide_uid_src;
+	/* Per-user reply files, ~/.oidentd.conf (doc/design.md §5). */
+	bool user_files;           /* read them; "hide" counts for everyone */
+	/* Who may choose a reply there: account names, and "@group" for a
+	 * group's members. */
+	char user_replies[USER_REPLIES_MAX][USERNAME_MAX + 2];
+	unsigned nuser_replies;
+	enum config_source user_replies_src;
+	bool user_reply_any_name;  /* a chosen reply may be another's login */
+	bool user_reply_overrides; /* ... and replaces reply = uid or token */
 };
 
 void config_defaults(struct config *c);
@@ -94,7 +103,8 @@ bool config_parse_uid_range(const char *s, struct uid_range *r);
 /* Whether uid is hidden whatever the mode: uid 0 always, and hide-uid. */
 bool config_uid_hidden(const struct config *c, uint32_t uid);
 
-/* Whether the helper must look at per-user files (noident, opt-in). */
+/* Whether the helper must look at per-user files (noident, opt-in,
+ * user-files). */
 bool config_reads_home(const struct config *c);
 
 /* Checks that the settings make sense together. */

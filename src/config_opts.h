@@ -31,6 +31,7 @@ enum kind {
 	K_KEYPATH, /* the token key file */
 	K_PERIOD,  /* the token rotation period */
 	K_UIDS,    /* a uid range to hide, repeatable */
+	K_NAMES,   /* accounts and @groups, repeatable */
 	K_CONFIG,  /* command line only: the file to read */
 	K_HELP,    /* command line only */
 	K_VERSION, /* command line only */
@@ -80,6 +81,16 @@ struct opt {
 	  "hide users who have a ~/.noident file")                           \
 	X("opt-in", "    ", K_BOOL, F(opt_in), 0, 0, NULL, "",                \
 	  "hide every user except those who have a ~/.ident file")           \
+	X("user-files", "    ", K_BOOL, F(user_files), 0, 0, NULL, "",        \
+	  "read each user's ~/.config/oidentd.conf or ~/.oidentd.conf:\n"    \
+	  "        \"hide\" there hides its owner")                           \
+	X("user-replies", "    ", K_NAMES, 0, 0, 0, NULL, " NAME[,@GROUP...]",\
+	  "these accounts, and members of these groups, may choose\n"        \
+	  "        their reply in that file (turns --user-files on); repeatable")\
+	X("user-reply-any-name", "    ", K_BOOL, F(user_reply_any_name), 0, 0,\
+	  NULL, "", "a chosen reply may be another account's login name")      \
+	X("user-reply-overrides", "    ", K_BOOL, F(user_reply_overrides), 0, \
+	  0, NULL, "", "a chosen reply replaces --reply uid or token")       \
 	X("mask-errors", "    ", K_BOOL, F(mask_errors), 0, 0, NULL, "",      \
 	  "send every error as UNKNOWN-ERROR")                                \
 	X("timeout", "-t, ", K_UINT, F(timeout), TIMEOUT_MIN, TIMEOUT_MAX,    \

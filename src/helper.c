@@ -13,12 +13,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -37,6 +39,8 @@
 #include "seccomp_policy.h"
 #include "sockaddr.h"
 #include "tuple.h"
+#include "userconf.h"
+#include "userfile.h"
 
 /* uid -> account cache (name and home directory). Direct-mapped: a miss
  * costs one name-service lookup. Entries expire so that a renamed or
@@ -53,6 +57,12 @@
 /* Messages from the child handled per wake-up, so that a busy child cannot
  * keep finished lookups and deadlines waiting. */
 #define CHILD_BATCH 64
+/* A user-file problem (a refused file, a refused reply) is logged once,
+ * then again only when it changes or after this long: a bouncer's
+ * connections are asked about one after another, and one bad file must
+ * not fill the log. */
+#define USERFILE_LOG_REPEAT_MS (60 * 1000)
+#define USERFILE_LOG_MAX 200
 
 struct cache_entry {
 	bool used;
@@ -60,12 +70,15 @@ struct cache_entry {
 	uint64_t expires_ms;       /* of account: ACCOUNT_FOUND or _NONE */
 	uint64_t failed_until_ms;  /* lookups of uid count as failed until then */
 	struct account account;
+	uint64_t uf_logged_ms;     /* when uf_logged was logged */
+	char uf_logged[USERFILE_LOG_MAX]; /* the last user-file line */
 };
 
 /* What a decision may ask of the name service, found out beforehand. */
 struct facts {
 	const struct account *account;
 	int file;                  /* home_file_fn's answer */
+	const struct userfile_result *uf; /* the owner's ~/.oidentd.conf, or NULL */
 };
 
 struct helper {
@@ -85,7 +98,7 @@ struct helper {
 };
 
 static const struct account failed_account = { .status = ACCOUNT_ERROR };
-static const struct facts failed = { &failed_account, -1 };
+static const struct facts failed = { &failed_account, -1, NULL };
 
 /* ---- the slow part, in the resolver threads ---- */
 
@@ -106,42 +119,144 @@ static int account_lookup(uint32_t uid, struct account *a, char *buf, size_t siz
 	if (strlen(pw.pw_name) >= sizeof(a->name))
 		return ENAMETOOLONG;
 	a->status = ACCOUNT_FOUND;
+	a->gid = (uint32_t)pw.pw_gid;
 	snprintf(a->name, sizeof(a->name), "%s", pw.pw_name);
 	if (pw.pw_dir != NULL && strlen(pw.pw_dir) < sizeof(a->home))
 		snprintf(a->home, sizeof(a->home), "%s", pw.pw_dir);
 	return 0;
 }
 
-/* Whether name in home (of uid) counts; see home_file_fn. The home is
+/* Opens uid's home directory into *dfd: 1, or 0 when there is none or it
+ * is not the user's (then *dfd is -1), or -1 with errno. The home is
  * opened following symbolic links (an administrator may link homes
  * elsewhere), but must belong to the user, so that a link the user made
- * to someone else's directory proves nothing. The file itself is never
- * followed or opened: the answer depends only on the directory entry the
- * user made, and tells them nothing about any other file. Not cached: one
- * stat is cheap, and a user's choice takes effect at once. */
-static int check_home_file(uint32_t uid, const char *home, const char *name)
+ * to someone else's directory proves nothing. */
+static int open_home(uint32_t uid, const char *home, int *dfd)
 {
 	struct stat st;
-	int r, e, dfd = open(home, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOCTTY);
 
-	if (dfd < 0)
+	*dfd = open(home, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOCTTY);
+	if (*dfd < 0)
 		return errno == ENOENT || errno == ENOTDIR ? 0 : -1;
-	if (fstat(dfd, &st) < 0)
-		r = -1;
-	else if (st.st_uid != uid)
-		r = 0;
-	else if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
-		r = policy_file_counts(name, uid, st.st_mode, st.st_uid);
-	else
-		r = errno == ENOENT ? 0 : -1;
-	e = errno;
-	close(dfd);
+	if (fstat(*dfd, &st) == 0 && st.st_uid == uid)
+		return 1;
+	int e = errno, r = st.st_uid == uid ? -1 : 0;
+	close(*dfd);
+	*dfd = -1;
 	errno = e;
 	return r;
 }
 
+/* Whether name in the home (of uid) counts; see home_file_fn. The file
+ * itself is never followed or opened: the answer depends only on the
+ * directory entry the user made, and tells them nothing about any other
+ * file. Not cached: one stat is cheap, and a user's choice takes effect
+ * at once. */
+static int check_home_file(int dfd, uint32_t uid, const char *name)
+{
+	struct stat st;
+
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return policy_file_counts(name, uid, st.st_mode, st.st_uid);
+	return errno == ENOENT ? 0 : -1;
+}
+
+/* The name service's side of a user-file decision, in a resolver thread:
+ * the account and the thread's scratch buffer. */
+struct uf_ctx {
+	const struct config *cfg;
+	const struct account *account;
+	char *buf;
+	size_t size;
+};
+
+/* Whether the account is named in user-replies, itself or through one of
+ * its @groups (its primary group, or a member list that names it). A
+ * group the name service cannot give is no permission. */
+static bool uf_may_choose(void *p)
+{
+	const struct uf_ctx *x = p;
+
+	for (unsigned i = 0; i < x->cfg->nuser_replies; i++) {
+		const char *e = x->cfg->user_replies[i];
+		struct group gr, *res = NULL;
+		if (e[0] != '@') {
+			if (strcmp(e, x->account->name) == 0)
+				return true;
+			continue;
+		}
+		if (getgrnam_r(e + 1, &gr, x->buf, x->size, &res) != 0 || res == NULL)
+			continue;
+		if ((uint32_t)gr.gr_gid == x->account->gid)
+			return true;
+		for (char **m = gr.gr_mem; m != NULL && *m != NULL; m++)
+			if (strcmp(*m, x->account->name) == 0)
+				return true;
+	}
+	return false;
+}
+
+/* Whether name, as written or in lower case (an IRC network compares
+ * idents without case), is the login name of an account other than uid:
+ * 1 with *other, 0 no, -1 the name service failed. */
+static int uf_other_account(void *p, const char *name, uint32_t uid,
+                            uint32_t *other)
+{
+	const struct uf_ctx *x = p;
+	char lower[USERCONF_REPLY_MAX + 1];
+	const char *forms[2] = { name, lower };
+	size_t n = 0;
+
+	for (; name[n] != '\0' && n < USERCONF_REPLY_MAX; n++)
+		lower[n] = (char)(name[n] >= 'A' && name[n] <= 'Z' ? name[n] + 32 : name[n]);
+	lower[n] = '\0';
+	for (int i = 0; i < 2; i++) {
+		struct passwd pw, *res = NULL;
+		if (i == 1 && strcmp(name, lower) == 0)
+			break;
+		if (getpwnam_r(forms[i], &pw, x->buf, x->size, &res) != 0)
+			return -1;
+		if (res != NULL && (uint32_t)pw.pw_uid != uid) {
+			*other = (uint32_t)pw.pw_uid;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* The user file's scratch space, one per resolver thread: the file and
+ * the rule kept for the query, too large for the 64 KiB name-service
+ * buffer, made with the thread before the filter. */
+static _Thread_local char uf_text[USERCONF_FILE_MAX + 1];
+static _Thread_local struct userconf uf_conf;
+
+static struct helper the_helper;
+
+/* The home's part of a job: the noident/opt-in file, the user file. */
+static void resolve_home(const struct resolver_in *in, struct resolver_out *out,
+                         char *buf, size_t size)
+{
+	int dfd, h = open_home(in->uid, out->account.home, &dfd);
+
+	if (in->file != NULL) {
+		out->file = h < 0 ? -1 : h == 0 ? 0 : check_home_file(dfd, in->uid, in->file);
+		out->file_errno = out->file < 0 ? errno : 0;
+	}
+	if (in->user_file && h > 0) {
+		struct uf_ctx x = { the_helper.cfg, &out->account, buf, size };
+		struct userfile_env env = { uf_may_choose, uf_other_account, &x,
+		                            the_helper.cfg->user_reply_any_name, 0 };
+		if (getrandom(&env.pick, sizeof(env.pick), GRND_NONBLOCK) < 0)
+			env.pick = 0;
+		userfile_lookup(dfd, in->uid, &in->conn, &env, uf_text, sizeof(uf_text),
+		                &uf_conf, &out->uf);
+	}
+	if (dfd >= 0)
+		close(dfd);
+}
+
 /* A resolver job (resolve_fn): the account unless it is known, then the
- * file if one is asked for. No account, no home, no file. */
+ * files if they are asked for. No account, no home, no file. */
 static void resolve(const struct resolver_in *in, struct resolver_out *out,
                     char *buf, size_t size)
 {
@@ -150,15 +265,14 @@ static void resolve(const struct resolver_in *in, struct resolver_out *out,
 		out->account = in->account;
 	else
 		out->account_errno = account_lookup(in->uid, &out->account, buf, size);
-	if (in->file == NULL)
+	if (in->file == NULL && !in->user_file)
 		return;
 	if (out->account.status == ACCOUNT_NONE) {
 		out->file = 0;
 	} else if (out->account.status != ACCOUNT_FOUND || out->account.home[0] != '/') {
 		out->file = -1;
 	} else {
-		out->file = check_home_file(in->uid, out->account.home, in->file);
-		out->file_errno = out->file < 0 ? errno : 0;
+		resolve_home(in, out, buf, size);
 	}
 }
 
@@ -237,8 +351,38 @@ static int facts_home_file(uint32_t uid, const char *name)
 	return current != NULL ? current->file : -1;
 }
 
+static enum user_choice facts_user_choice(uint32_t uid, char *name, size_t size)
+{
+	(void)uid;
+	if (current == NULL || current->uf == NULL)
+		return CHOICE_NONE;
+	if (current->uf->choice == CHOICE_REPLY)
+		snprintf(name, size, "%s", current->uf->reply);
+	return current->uf->choice;
+}
+
+/* What a user's file came to, when there is something to say: logged once
+ * per uid, again when it changes or after USERFILE_LOG_REPEAT_MS. */
+static void log_user_file(struct helper *h, uint32_t uid,
+                          const struct userfile_result *r, uint64_t now)
+{
+	char line[USERFILE_LOG_MAX];
+	struct cache_entry *e;
+
+	userfile_describe(r, line, sizeof(line));
+	if (line[0] == '\0')
+		return;
+	e = cache_of(h, uid);
+	if (strcmp(e->uf_logged, line) == 0 && now < e->uf_logged_ms + USERFILE_LOG_REPEAT_MS)
+		return;
+	snprintf(e->uf_logged, sizeof(e->uf_logged), "%s", line);
+	e->uf_logged_ms = now;
+	log_msg(r->status == UF_OTHER_NAME || r->status == UF_REFUSED ?
+	        LOG_LVL_WARN : LOG_LVL_INFO, "uid %u: %s", uid, line);
+}
+
 static void log_query(struct helper *h, const struct pending_query *pq,
-                      const struct verdict *v)
+                      const struct verdict *v, const struct facts *f)
 {
 	char peer[64] = "?", local[64] = "?", res[USERID_MAX + 32];
 	struct host_keys keys;
@@ -255,7 +399,11 @@ static void log_query(struct helper *h, const struct pending_query *pq,
 		sa_addr_text(pq->t.family, pq->t.local, local, sizeof(local));
 	}
 	policy_describe(v, res, sizeof(res));
-	if (pq->r == NL_FOUND)
+	if (v->chosen && f != NULL && f->uf != NULL)
+		log_msg(LOG_LVL_INFO, "query peer=%s local=%s ports=%u,%u result=%s uid=%u "
+		        "chosen=~/%s:%u", peer, local, pq->q.server_port,
+		        pq->q.client_port, res, pq->uid, f->uf->file, f->uf->line);
+	else if (pq->r == NL_FOUND)
 		log_msg(LOG_LVL_INFO, "query peer=%s local=%s ports=%u,%u result=%s uid=%u",
 		        peer, local, pq->q.server_port, pq->q.client_port, res, pq->uid);
 	else
@@ -271,7 +419,8 @@ static int reply(struct helper *h, const struct pending_query *pq,
 	struct verdict v;
 	struct ipc_reply rep;
 	struct timespec now;
-	struct policy_env env = { facts_name, facts_home_file, h->key };
+	struct policy_env env = { facts_name, facts_home_file, h->key,
+	                          facts_user_choice };
 
 	clock_gettime(CLOCK_REALTIME, &now);
 	struct policy_query q = { pq->r, pq->uid, pq->t.family, pq->t.remote,
@@ -286,7 +435,7 @@ static int reply(struct helper *h, const struct pending_query *pq,
 	rep.gen = pq->q.gen;
 	rep.len = (uint32_t)policy_format(&v, pq->q.server_port, pq->q.client_port,
 	                                  rep.line, sizeof(rep.line));
-	log_query(h, pq, &v);
+	log_query(h, pq, &v, f);
 	return ipc_send(h->sock, &rep, sizeof(rep), -1, 0);
 }
 
@@ -313,13 +462,26 @@ static void note_room(struct helper *h, bool room)
 static int job_for(struct helper *h, const struct pending_query *pq, unsigned need,
                    const struct cache_entry *e, bool account_known)
 {
-	int job = resolver_find(&h->res, pq->uid);
+	int job = -1;
 
+	/* A user file is read for this query alone, after it came. */
+	if (!(need & POLICY_NEEDS_USER_FILE))
+		job = resolver_find(&h->res, pq->uid);
+	else if (resolver_count(&h->res, pq->uid) >= RESOLVER_JOBS_PER_UID)
+		return -1;
 	if (job >= 0)
 		return job;
 	struct resolver_in in = { .uid = pq->uid };
 	if (need & POLICY_NEEDS_HOME_FILE)
 		in.file = h->home_file;
+	if (need & POLICY_NEEDS_USER_FILE) {
+		in.user_file = true;
+		in.conn.family = pq->t.family;
+		memcpy(in.conn.local, pq->t.local, sizeof(in.conn.local));
+		memcpy(in.conn.remote, pq->t.remote, sizeof(in.conn.remote));
+		in.conn.local_port = pq->t.local_port;
+		in.conn.remote_port = pq->t.remote_port;
+	}
 	if (account_known) {
 		in.have_account = true;
 		in.account = e->account;
@@ -340,9 +502,9 @@ static int look_up(struct helper *h, const struct pending_query *pq, unsigned ne
 
 	if (e != NULL && e->failed_until_ms > now)
 		return reply(h, pq, &failed);
-	if (account_known &&
-	    (!(need & POLICY_NEEDS_HOME_FILE) || e->account.status == ACCOUNT_NONE)) {
-		struct facts f = { &e->account, 0 };
+	if (account_known && (e->account.status == ACCOUNT_NONE ||
+	                      !(need & (POLICY_NEEDS_HOME_FILE | POLICY_NEEDS_USER_FILE)))) {
+		struct facts f = { &e->account, 0, NULL };
 		return reply(h, pq, &f);
 	}
 	int job = h->resolving ? job_for(h, pq, need, e, account_known) : -1;
@@ -366,8 +528,10 @@ static int on_resolved(struct helper *h)
 	int job;
 
 	while ((job = resolver_collect(&h->res, &out)) >= 0) {
-		remember(h, &out, clock_mono_ms());
-		struct facts f = { &out.account, out.file };
+		uint64_t now = clock_mono_ms();
+		remember(h, &out, now);
+		log_user_file(h, out.uid, &out.uf, now);
+		struct facts f = { &out.account, out.file, &out.uf };
 		struct pending_entry *w;
 		while ((w = pending_first_of(&h->pending, job)) != NULL) {
 			struct pending_query pq = w->pq;
@@ -509,11 +673,12 @@ static int dispatch(struct helper *h, const unsigned char *buf, size_t n, int fd
 	return 0;
 }
 
-static struct helper the_helper;
 
 /* A uid no account has ((uid_t)-1 is never valid): its lookup walks the
  * whole passwd chain of nsswitch.conf. */
 #define PRELOAD_ABSENT_UID UINT32_MAX
+/* A name no account or group has (no portable name starts with '-'). */
+#define PRELOAD_ABSENT_NAME "-privident-preload"
 
 /* Looks names up, so that the name-service modules are loaded (they map
  * executable code, which the sandbox then forbids). Root alone stops at
@@ -522,8 +687,16 @@ static struct helper the_helper;
 static void preload_name_service(struct helper *h)
 {
 	struct account a;
+	struct group gr, *gres;
+	struct passwd pw, *pres;
 	(void)account_lookup(0, &a, h->res.bufs[0], PWBUF_SIZE);
 	(void)account_lookup(PRELOAD_ABSENT_UID, &a, h->res.bufs[0], PWBUF_SIZE);
+	/* user-replies' @groups, and the check against other accounts'
+	 * names: the group and by-name lookups, through every module. */
+	if (h->cfg->user_files) {
+		(void)getgrnam_r(PRELOAD_ABSENT_NAME, &gr, h->res.bufs[0], PWBUF_SIZE, &gres);
+		(void)getpwnam_r(PRELOAD_ABSENT_NAME, &pw, h->res.bufs[0], PWBUF_SIZE, &pres);
+	}
 }
 
 void helper_use_key(uint8_t *key)
@@ -559,7 +732,7 @@ int helper_prepare(const struct config *c, int sock, int child_pidfd)
 	/* Threads only where a reply can need the name service or a home:
 	 * the filter that follows forbids making them. */
 	h->resolving = c->mode != MODE_FIXED && c->mode != MODE_HIDDEN &&
-	               (c->mode == MODE_USER || h->home_file != NULL);
+	               (c->mode == MODE_USER || h->home_file != NULL || c->user_files);
 	if (h->resolving && resolver_start(&h->res, resolve) < 0) {
 		log_msg(LOG_LVL_ERR, "cannot start the resolver threads: %s",
 		        strerror(errno));

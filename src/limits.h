@@ -63,4 +63,9 @@
  * each query checks them one by one. */
 #define HIDE_UID_MAX 32
 
+/* user-replies entries kept (account names and @groups): a bouncer host
+ * names its one or two bouncer accounts; each query for a user with a
+ * file compares its account against them one by one. */
+#define USER_REPLIES_MAX 32
+
 #endif

@@ -464,7 +464,7 @@ static void touch(struct child *ch, struct conn *c)
 		hosts_touch(&ch->hosts, i);
 }
 
-/* INVALID-PORT, or UNKNOWN-ERROR with mask-errors (doc/design.md §5, rule 5:
+/* INVALID-PORT, or UNKNOWN-ERROR with mask-errors (doc/design.md §5, rule 6:
  * every error). */
 static enum reply_error port_error(const struct child *ch)
 {

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "token.h"
+#include "userconf.h"
 
 /* The per-user files of doc/design.md §5, rule 3. */
 #define NOIDENT_FILE ".noident"
@@ -17,6 +18,7 @@ static void set_error(struct verdict *v, enum reply_error e)
 	v->err = e;
 	v->masked = REPLY_UNKNOWN_ERROR;
 	v->opsys = NULL;
+	v->chosen = false;
 	v->userid[0] = '\0';
 }
 
@@ -25,6 +27,7 @@ static void set_userid(struct verdict *v, const char *opsys, const char *id)
 	v->is_userid = 1;
 	v->masked = REPLY_UNKNOWN_ERROR;
 	v->opsys = opsys;
+	v->chosen = false;
 	snprintf(v->userid, sizeof(v->userid), "%s", id);
 }
 
@@ -73,7 +76,34 @@ static int opted_out(const struct config *c, uint32_t uid,
 	return c->noident ? r != 0 : r != 1;
 }
 
-/* Rules 1 to 4 for a looked-up connection. */
+/* Rule 4: the owner's ~/.oidentd.conf. Returns 1 when it decided v. A
+ * chosen reply replaces a pseudonym only where the administrator said so,
+ * and is checked again here, just before it is sent: a name that fails
+ * gives the reply the mode gives, never a mangled one. */
+static int decide_user_file(const struct config *c, const struct policy_query *q,
+                            const struct policy_env *env, struct verdict *v)
+{
+	char chosen[USERCONF_REPLY_MAX + 1] = "";
+
+	if (!c->user_files || env->user_choice == NULL)
+		return 0;
+	switch (env->user_choice(q->uid, chosen, sizeof(chosen))) {
+	case CHOICE_HIDE:
+		set_error(v, REPLY_HIDDEN_USER);
+		return 1;
+	case CHOICE_REPLY:
+		if ((c->mode != MODE_USER && !c->user_reply_overrides) ||
+		    !userconf_name_ok(chosen))
+			return 0;
+		set_userid(v, "UNIX", chosen);
+		v->chosen = true;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* Rules 1 to 5 for a looked-up connection. */
 static void decide_found(const struct config *c, const struct policy_query *q,
                          const struct policy_env *env, struct verdict *v)
 {
@@ -92,6 +122,8 @@ static void decide_found(const struct config *c, const struct policy_query *q,
 		set_error(v, REPLY_HIDDEN_USER);
 		return;
 	}
+	if (decide_user_file(c, q, env, v))
+		return;
 	switch (c->mode) {
 	case MODE_UID:
 		snprintf(num, sizeof(num), "%u", q->uid);
@@ -113,7 +145,7 @@ void policy_decide(const struct config *c, const struct policy_query *q,
 		set_userid(v, "UNIX", c->fixed_name);
 	else
 		decide_found(c, q, env, v);
-	/* Rule 5. */
+	/* Rule 6. */
 	if (!v->is_userid && c->mask_errors && v->err != REPLY_UNKNOWN_ERROR) {
 		v->masked = v->err;
 		v->err = REPLY_UNKNOWN_ERROR;
@@ -136,6 +168,8 @@ unsigned policy_needs(const struct config *c, const struct policy_query *q)
 		return 0;
 	if (policy_home_file(c) != NULL)
 		need |= POLICY_NEEDS_HOME_FILE;
+	if (c->user_files)
+		need |= POLICY_NEEDS_USER_FILE;
 	if (c->mode == MODE_USER)
 		need |= POLICY_NEEDS_NAME;
 	return need;

@@ -5,6 +5,7 @@
 #ifndef PRIVIDENT_POLICY_H
 #define PRIVIDENT_POLICY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "config.h"
@@ -31,10 +32,18 @@ typedef int (*home_file_fn)(uint32_t uid, const char *name);
 int policy_file_counts(const char *name, uint32_t uid, unsigned mode,
                        uint32_t owner);
 
+/* What the owner's ~/.oidentd.conf says about this connection, as the
+ * helper worked it out (doc/design.md §5): nothing that counts, hide, or
+ * a reply the owner may choose and that passed the helper's checks (the
+ * account may choose, the name is no other account's), in name. */
+enum user_choice { CHOICE_NONE, CHOICE_HIDE, CHOICE_REPLY };
+typedef enum user_choice (*user_choice_fn)(uint32_t uid, char *name, size_t size);
+
 struct policy_env {
 	uid_name_fn name_of;
 	home_file_fn home_file;  /* needed only with noident or opt-in */
 	const uint8_t *key;      /* TOKEN_KEY_BYTES; needed only for tokens */
+	user_choice_fn user_choice; /* needed only with user-files */
 };
 
 /* One lookup: its result, and what a token is made of. */
@@ -52,12 +61,16 @@ struct verdict {
 	enum reply_error masked;      /* the error hidden by mask-errors, or
 	                                 REPLY_UNKNOWN_ERROR if none was */
 	const char *opsys;            /* "UNIX" or "OTHER" */
+	bool chosen;                  /* userid is the one the owner chose */
 	char userid[USERID_MAX + 1];
 };
 
 /* Applies, in order: no owner -> NO-USER; a hidden uid -> HIDDEN-USER;
- * opted out (noident, or not opted in) -> HIDDEN-USER; the reply mode;
- * then mask-errors. fixed mode answers without looking at the lookup. */
+ * opted out (noident, or not opted in) -> HIDDEN-USER; with user-files,
+ * the owner's "hide" -> HIDDEN-USER, and the owner's chosen reply (with
+ * reply = user, or user-reply-overrides; checked once more here: 1 to 32
+ * of [A-Za-z0-9._-]) -> that USERID; the reply mode; then mask-errors.
+ * fixed mode answers without looking at the lookup. */
 void policy_decide(const struct config *c, const struct policy_query *q,
                    const struct policy_env *env, struct verdict *v);
 
@@ -69,6 +82,9 @@ void policy_decide(const struct config *c, const struct policy_query *q,
  * never more. */
 #define POLICY_NEEDS_NAME 1u
 #define POLICY_NEEDS_HOME_FILE 2u
+/* env->user_choice(q->uid): the owner's ~/.oidentd.conf, read for this
+ * query alone (the file changes from one connection to the next). */
+#define POLICY_NEEDS_USER_FILE 4u
 unsigned policy_needs(const struct config *c, const struct policy_query *q);
 
 /* The per-user file the configuration looks at (".noident" or ".ident"),

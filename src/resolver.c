@@ -11,14 +11,25 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-/* The oldest queued job, or -1. Under the lock. */
+static bool uid_running(const struct resolver *r, uint32_t uid)
+{
+	for (int i = 0; i < RESOLVER_JOBS; i++)
+		if (r->jobs[i].state == JOB_RUNNING && r->jobs[i].in.uid == uid)
+			return true;
+	return false;
+}
+
+/* The oldest queued job whose uid has none running, or -1: one uid's jobs
+ * run one at a time, so a uid whose lookups hang holds one thread. Under
+ * the lock. */
 static int oldest_queued(const struct resolver *r)
 {
 	int best = -1;
 
 	for (int i = 0; i < RESOLVER_JOBS; i++)
 		if (r->jobs[i].state == JOB_QUEUED &&
-		    (best < 0 || r->jobs[i].seq < r->jobs[best].seq))
+		    (best < 0 || r->jobs[i].seq < r->jobs[best].seq) &&
+		    !uid_running(r, r->jobs[i].in.uid))
 			best = i;
 	return best;
 }
@@ -61,6 +72,8 @@ static void *worker(void *p)
 		r->jobs[j].out = out;
 		r->jobs[j].state = JOB_DONE;
 		notify(r);
+		/* A job of the same uid may wait for this one to end. */
+		pthread_cond_broadcast(&r->work);
 	}
 	return NULL;
 }
@@ -138,6 +151,18 @@ int resolver_find(struct resolver *r, uint32_t uid)
 			found = i;
 	pthread_mutex_unlock(&r->lock);
 	return found;
+}
+
+unsigned resolver_count(struct resolver *r, uint32_t uid)
+{
+	unsigned n = 0;
+
+	pthread_mutex_lock(&r->lock);
+	for (int i = 0; i < RESOLVER_JOBS; i++)
+		n += (r->jobs[i].state == JOB_QUEUED || r->jobs[i].state == JOB_RUNNING) &&
+		     r->jobs[i].in.uid == uid;
+	pthread_mutex_unlock(&r->lock);
+	return n;
 }
 
 int resolver_submit(struct resolver *r, const struct resolver_in *in)

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "limits.h"
+#include "userfile.h"
 
 /* Threads. Each uid whose lookup hangs holds one until the name service
  * answers; the others keep serving everyone else. Four leave three free
@@ -22,6 +23,14 @@
  * behind busy threads. A query that needs a job when every slot is taken
  * is answered at once as a failed lookup. */
 #define RESOLVER_JOBS 64
+/* Jobs for one uid at once. A query that reads the owner's ~/.oidentd.conf
+ * has a job of its own (the file changes from one connection to the next,
+ * so no query may take another's reading), and one uid's jobs run one at a
+ * time (a hung home holds one thread). A bouncer's connections are asked
+ * about a few at a time, each job taking well under a millisecond; past
+ * this many waiting, one uid would crowd the others out of the table, so
+ * its further queries fail at once. */
+#define RESOLVER_JOBS_PER_UID 8
 /* Longest home directory kept for the ~/.noident and ~/.ident checks. A
  * longer one cannot be checked, and counts as "cannot tell" (hidden). */
 #define HOME_MAX 256
@@ -39,6 +48,7 @@ enum account_status {
 
 struct account {
 	enum account_status status;
+	uint32_t gid;                /* with ACCOUNT_FOUND: the primary group */
 	char name[USERID_MAX + 1];   /* with ACCOUNT_FOUND */
 	char home[HOME_MAX + 1];     /* with ACCOUNT_FOUND; "" when too long */
 };
@@ -50,6 +60,8 @@ struct resolver_in {
 	                           (a string that lives for ever), or NULL */
 	bool have_account;      /* account is known (cached): do not ask again */
 	struct account account;
+	bool user_file;         /* read ~/.oidentd.conf for conn */
+	struct userconf_conn conn;
 };
 
 struct resolver_out {
@@ -60,6 +72,7 @@ struct resolver_out {
 	int file;               /* with in.file: 1 counts, 0 does not, -1
 	                           cannot tell (policy.h, home_file_fn) */
 	int file_errno;         /* why not, with file == -1 (0: no home) */
+	struct userfile_result uf; /* with in.user_file */
 };
 
 /* The slow part itself, run by a resolver thread. buf is the thread's own
@@ -109,6 +122,9 @@ int resolver_fd(const struct resolver *r);
 /* The job queued or running for uid, or -1: a lookup already on its way
  * is shared, never asked twice. */
 int resolver_find(struct resolver *r, uint32_t uid);
+
+/* How many jobs for uid are queued or running. */
+unsigned resolver_count(struct resolver *r, uint32_t uid);
 
 /* Queues a job. Returns its index, or -1 when every job slot is taken. */
 int resolver_submit(struct resolver *r, const struct resolver_in *in);

@@ -200,6 +200,7 @@ static bool is_value(const struct tok *t)
 struct parser {
 	struct lexer lx;
 	struct userconf *c;
+	const struct userconf_conn *want; /* keep only its last rule */
 	unsigned error_line;
 	const char *error;
 };
@@ -479,10 +480,23 @@ static int skip_directive(struct parser *ps, unsigned line)
 	return 0;
 }
 
+static bool rule_matches(const struct userconf_rule *r,
+                         const struct userconf_conn *conn);
+
 static int add_rule(struct parser *ps, const struct userconf_rule *r)
 {
 	struct userconf *c = ps->c;
 
+	if (ps->want != NULL) {
+		/* Only the last rule that applies counts: keep that one. */
+		if (rule_matches(r, ps->want)) {
+			memcpy(&c->rules[0], r, sizeof *r);
+			c->nrules = 1;
+		}
+		if (r->action == USERCONF_UNSUPPORTED)
+			ignore(c, r->line, r->reason);
+		return 0;
+	}
 	if (c->nrules == USERCONF_RULES_MAX)
 		return fail(ps, r->line, "more rules than we keep");
 	memcpy(&c->rules[c->nrules++], r, sizeof *r); /* padding too */
@@ -537,9 +551,10 @@ static int parse_directive(struct parser *ps, struct tok *t)
 	return add_rule(ps, &r);
 }
 
-int userconf_parse(const char *buf, size_t len, struct userconf *c)
+static int parse(const char *buf, size_t len, const struct userconf_conn *want,
+                 struct userconf *c)
 {
-	struct parser ps = { { buf, len, 0, 1, NULL }, c, 0, NULL };
+	struct parser ps = { { buf, len, 0, 1, NULL }, c, want, 0, NULL };
 	struct tok t;
 
 	memset(c, 0, sizeof *c);
@@ -558,6 +573,17 @@ int userconf_parse(const char *buf, size_t len, struct userconf *c)
 	}
 	c->valid = true;
 	return 0;
+}
+
+int userconf_parse(const char *buf, size_t len, struct userconf *c)
+{
+	return parse(buf, len, NULL, c);
+}
+
+int userconf_parse_for(const char *buf, size_t len,
+                       const struct userconf_conn *conn, struct userconf *c)
+{
+	return parse(buf, len, conn, c);
 }
 
 /* An IPv4-mapped IPv6 address as the IPv4 address it carries. */
@@ -595,34 +621,36 @@ static bool ports_match(const struct userconf_ports *p, uint16_t port)
 	return port >= p->lo && port <= p->hi;
 }
 
+static bool rule_matches(const struct userconf_rule *r,
+                         const struct userconf_conn *conn)
+{
+	if (conn->family != AF_INET && conn->family != AF_INET6)
+		return false;
+	return (!r->has_to || addr_match(&r->to, conn->family, conn->remote)) &&
+	       (!r->has_fport || ports_match(&r->fport, conn->remote_port)) &&
+	       (!r->has_from || addr_match(&r->from, conn->family, conn->local)) &&
+	       (!r->has_lport || ports_match(&r->lport, conn->local_port));
+}
+
 const struct userconf_rule *userconf_match(const struct userconf *c,
                                            const struct userconf_conn *conn)
 {
-	if (!c->valid || (conn->family != AF_INET && conn->family != AF_INET6))
+	if (!c->valid)
 		return NULL;
-	for (size_t i = c->nrules; i-- > 0;) {
-		const struct userconf_rule *r = &c->rules[i];
-
-		if (r->has_to && !addr_match(&r->to, conn->family, conn->remote))
-			continue;
-		if (r->has_fport && !ports_match(&r->fport, conn->remote_port))
-			continue;
-		if (r->has_from && !addr_match(&r->from, conn->family, conn->local))
-			continue;
-		if (r->has_lport && !ports_match(&r->lport, conn->local_port))
-			continue;
-		return r;
-	}
+	for (size_t i = c->nrules; i-- > 0;)
+		if (rule_matches(&c->rules[i], conn))
+			return &c->rules[i];
 	return NULL;
 }
 
-bool userconf_reply_ok(const struct userconf_reply *r)
+bool userconf_name_ok(const char *name)
 {
-	if (!r->fits || r->len == 0 || r->len > USERCONF_REPLY_MAX ||
-	    strlen(r->name) != r->len)
+	size_t n = strnlen(name, USERCONF_REPLY_MAX + 1);
+
+	if (n == 0 || n > USERCONF_REPLY_MAX)
 		return false;
-	for (size_t i = 0; i < r->len; i++) {
-		char c = r->name[i];
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
 
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 		      (c >= '0' && c <= '9') || c == '.' || c == '_' ||
@@ -630,4 +658,10 @@ bool userconf_reply_ok(const struct userconf_reply *r)
 			return false;
 	}
 	return true;
+}
+
+bool userconf_reply_ok(const struct userconf_reply *r)
+{
+	return r->fits && r->len > 0 && r->len <= USERCONF_REPLY_MAX &&
+	       strlen(r->name) == r->len && userconf_name_ok(r->name);
 }

@@ -25,13 +25,17 @@
 
 /* Largest file read; a longer one is refused as a whole (reading only its
  * start could drop the later rules, which take precedence). A ZNC file is
- * one line; a Lounge line is under 120 bytes, so this holds some 35 of
- * its connections at once. */
-#define USERCONF_FILE_MAX 4096
+ * one line; The Lounge writes one line (under 120 bytes) for each of its
+ * connections that is up, so a Lounge serving a few hundred IRC users
+ * writes tens of KiB: 64 KiB holds some 550 connections. The helper reads
+ * the file once per query, which costs a read of at most this much. */
+#define USERCONF_FILE_MAX 65536  /* 64 KiB, written out for messages */
 
-/* Most rules kept. The shortest rule ("lport 1{hide}", 13 bytes) would
- * allow some 300 in USERCONF_FILE_MAX; no writer comes near 128. A file
- * with more is refused as a whole, for the same reason as a longer one. */
+/* Most rules userconf_parse keeps (for the tests, the fuzzer and tools
+ * that want them all); a file with more is refused as a whole, for the
+ * same reason as a longer one. userconf_parse_for, which the helper uses,
+ * keeps one rule and has no such limit: it reads any file up to
+ * USERCONF_FILE_MAX. */
 #define USERCONF_RULES_MAX 128
 
 /* Most replies kept per rule: oidentd's own limit (MAX_RANDOM_REPLIES);
@@ -106,6 +110,16 @@ struct userconf {
  * file is longer than USERCONF_FILE_MAX or has a syntax error. */
 int userconf_parse(const char *buf, size_t len, struct userconf *c);
 
+struct userconf_conn;
+
+/* The same, keeping only the rule that applies to conn (the last one
+ * whose filters match it, as userconf_match chooses: c->nrules is 0 or 1)
+ * and no rule limit: what the helper runs for each query, in the memory
+ * of one rule. The ignored items and the errors are those of
+ * userconf_parse, but for "more rules than we keep". */
+int userconf_parse_for(const char *buf, size_t len,
+                       const struct userconf_conn *conn, struct userconf *c);
+
 /* A connection as the lookup helper knows it: family AF_INET or AF_INET6,
  * addresses as in struct userconf_addr. oidentd's "to" and "fport" are the
  * remote (foreign) end, "from" and "lport" the local end. */
@@ -128,5 +142,10 @@ const struct userconf_rule *userconf_match(const struct userconf *c,
  * USERCONF_REPLY_MAX letters, digits, '.', '_' or '-' (no escapes, no
  * spaces, nothing a terminal or an IRC server could misread). */
 bool userconf_reply_ok(const struct userconf_reply *r);
+
+/* The same check of a NUL-terminated name: 1 to USERCONF_REPLY_MAX of
+ * [A-Za-z0-9._-]. The helper applies it once more to the reply it is
+ * about to send. */
+bool userconf_name_ok(const char *name);
 
 #endif

@@ -79,6 +79,33 @@ def ensure_users():
                                check=True, timeout=30)
 
 
+# The home of a user that has none (users with homes are made per file).
+NO_HOME = '/nonexistent'
+
+
+def ensure_home_users(names):
+    """Create users (without a home yet) for a file that gives them homes
+    with set_home; files run in parallel, so creation is serialised."""
+    with open('/tmp/privident-integration-users.lock', 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        for name in names:
+            try:
+                pwd.getpwnam(name)
+            except KeyError:
+                subprocess.run(['useradd', '--system', '--no-create-home',
+                                '--home-dir', NO_HOME,
+                                '--shell', '/usr/sbin/nologin', name],
+                               check=True, timeout=30)
+
+
+def set_home(user, home):
+    """Point user's home directory at home (usermod, serialised)."""
+    with open('/tmp/privident-integration-users.lock', 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        subprocess.run(['usermod', '-d', home, user], check=True,
+                       capture_output=True, timeout=30)
+
+
 def uid_of(name):
     return pwd.getpwnam(name).pw_uid
 

@@ -35,7 +35,7 @@ PRIVIDENT_TOKEN = os.environ.get('PRIVIDENT_TOKEN', '')
 # Users with homes, only for this file.
 HOME1 = 'privident-h1'
 HOME2 = 'privident-h2'
-NO_HOME = '/nonexistent'
+NO_HOME = identtest.NO_HOME
 
 TOKEN_RX = re.compile(r'^(\d+) , (\d+) : USERID : OTHER : ([a-z2-7]+)\r\n$')
 BASE32 = set('abcdefghijklmnopqrstuvwxyz234567')
@@ -62,26 +62,6 @@ def reveal(key, peer, token, *args):
                 '--period', '7d', '--peer', peer] + list(args) + [token])
 
 
-def set_home(user, home):
-    with open('/tmp/privident-integration-users.lock', 'w') as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        subprocess.run(['usermod', '-d', home, user], check=True,
-                       capture_output=True, timeout=30)
-
-
-def ensure_home_users():
-    with open('/tmp/privident-integration-users.lock', 'w') as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        for name in (HOME1, HOME2):
-            try:
-                pwd.getpwnam(name)
-            except KeyError:
-                subprocess.run(['useradd', '--system', '--no-create-home',
-                                '--home-dir', NO_HOME,
-                                '--shell', '/usr/sbin/nologin', name],
-                               check=True, timeout=30)
-
-
 EMPTY_CONF = None
 LOCK = None     # held for the whole run: see setUpModule
 TMP = None      # this run's directory: keys, homes, a config file
@@ -99,7 +79,7 @@ def setUpModule():
     # second run waits for the first.
     LOCK = open('/tmp/privident-integration-privacy.lock', 'w')
     fcntl.flock(LOCK, fcntl.LOCK_EX)
-    ensure_home_users()
+    identtest.ensure_home_users((HOME1, HOME2))
     try:
         pwd.getpwuid(NAMELESS_UID)
         raise RuntimeError('uid %d has an account' % NAMELESS_UID)
@@ -123,13 +103,13 @@ def setUpModule():
         pw = pwd.getpwnam(user)
         os.chown(home, pw.pw_uid, pw.pw_gid)
         os.chmod(home, 0o700)
-        set_home(user, home)
+        identtest.set_home(user, home)
 
 
 def tearDownModule():
     for user in (HOME1, HOME2):
         try:
-            set_home(user, NO_HOME)
+            identtest.set_home(user, NO_HOME)
         except Exception:
             pass
     if TMP:
@@ -969,8 +949,8 @@ class HomeFileTest(PrivacyCase):
         link = os.path.join(TMP, 'linked-home')
         os.symlink(home_of(HOME2), link)
         self.addCleanup(os.unlink, link)
-        set_home(HOME1, link)
-        self.addCleanup(set_home, HOME1, home_of(HOME1))
+        identtest.set_home(HOME1, link)
+        self.addCleanup(identtest.set_home, HOME1, home_of(HOME1))
         q = self.start('--opt-in')
         c1, c2 = self.conns()
         self.assertHidden(q, c1)

@@ -46,6 +46,22 @@ static int fake_home(uint32_t uid, const char *file)
 	return -1;
 }
 
+static int choice_calls;
+
+/* ~/.oidentd.conf as the helper worked it out: 1000 chose "zncuser", 1004
+ * hides, 1006 chose a name the helper let through but that is not a safe
+ * name (the policy's own check must stop it); nobody else says anything. */
+static enum user_choice fake_choice(uint32_t uid, char *name, size_t size)
+{
+	choice_calls++;
+	switch (uid) {
+	case 1000: snprintf(name, size, "zncuser"); return CHOICE_REPLY;
+	case 1004: return CHOICE_HIDE;
+	case 1006: snprintf(name, size, "bad name"); return CHOICE_REPLY;
+	default: return CHOICE_NONE;
+	}
+}
+
 static const uint8_t test_key[TOKEN_KEY_BYTES] = {
 	0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,
 	0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f,
@@ -56,7 +72,8 @@ static const uint8_t querier[4] = {192, 0, 2, 7};
 /* 2026-11-21T10:00:00Z */
 #define NOW 1795255200
 
-static const struct policy_env env = { fake_names, fake_home, test_key };
+static const struct policy_env env = { fake_names, fake_home, test_key,
+                                       fake_choice };
 
 static struct config cfg(enum reply_mode m)
 {
@@ -251,11 +268,64 @@ static void token_mode(void **st)
 	expect(&c, NL_NOT_FOUND, 1000, NO_USER);
 }
 
+/* ~/.oidentd.conf (rule 4): hide for everyone with user-files; a chosen
+ * reply replaces the login name, and a pseudonym only when the
+ * administrator says so; a name that fails the last check is never sent. */
+static void user_file(void **st)
+{
+	(void)st;
+	struct config c = cfg(MODE_USER);
+	struct verdict v;
+
+	/* Off: the file is not asked about. */
+	choice_calls = 0;
+	expect(&c, NL_FOUND, 1000, "6193 , 23 : USERID : UNIX : alice\r\n");
+	expect(&c, NL_FOUND, 1004, "6193 , 23 : USERID : UNIX : bob\r\n");
+	assert_int_equal(choice_calls, 0);
+
+	c.user_files = true;
+	expect(&c, NL_FOUND, 1000, "6193 , 23 : USERID : UNIX : zncuser\r\n");
+	decide(&c, NL_FOUND, 1000, &v);
+	assert_true(v.chosen);
+	expect(&c, NL_FOUND, 1004, HIDDEN);
+	expect(&c, NL_FOUND, 1005, "6193 , 23 : USERID : UNIX : carol\r\n");
+	expect(&c, NL_FOUND, 1006, "6193 , 23 : USERID : UNIX : dave\r\n");
+	decide(&c, NL_FOUND, 1006, &v);
+	assert_false(v.chosen);
+	/* Hidden uids and NO-USER come first; the file is not read. */
+	choice_calls = 0;
+	expect(&c, NL_FOUND, 0, HIDDEN);
+	expect(&c, NL_NOT_FOUND, 1000, NO_USER);
+	assert_int_equal(choice_calls, 0);
+
+	/* uid and token: hide always; a reply only with overrides. */
+	c.mode = MODE_UID;
+	expect(&c, NL_FOUND, 1004, HIDDEN);
+	expect(&c, NL_FOUND, 1000, "6193 , 23 : USERID : OTHER : 1000\r\n");
+	c.user_reply_overrides = true;
+	expect(&c, NL_FOUND, 1000, "6193 , 23 : USERID : UNIX : zncuser\r\n");
+	c.mode = MODE_TOKEN;
+	expect(&c, NL_FOUND, 1000, "6193 , 23 : USERID : UNIX : zncuser\r\n");
+	c.user_reply_overrides = false;
+	decide(&c, NL_FOUND, 1000, &v);
+	assert_string_equal(v.opsys, "OTHER");
+	assert_int_equal(strlen(v.userid), TOKEN_LENGTH_DEFAULT);
+
+	/* With noident too: the ~/.noident comes first. */
+	c = cfg(MODE_USER);
+	c.user_files = c.noident = true;
+	expect(&c, NL_FOUND, 1001, HIDDEN);
+	expect(&c, NL_FOUND, 1000, "6193 , 23 : USERID : UNIX : zncuser\r\n");
+	/* mask-errors masks a file's hide like any other. */
+	c.mask_errors = true;
+	expect(&c, NL_FOUND, 1004, UNKNOWN);
+}
+
 static void token_without_key(void **st)
 {
 	(void)st;
 	struct config c = cfg(MODE_TOKEN);
-	struct policy_env nokey = { fake_names, fake_home, NULL };
+	struct policy_env nokey = { fake_names, fake_home, NULL, fake_choice };
 	struct policy_query q = { NL_FOUND, 1000, AF_INET, querier, NOW };
 	struct verdict v;
 
@@ -342,22 +412,24 @@ static void needs_cover_what_decide_asks(void **st)
 	                                          NL_NO_OWNER, NL_ERROR };
 	static const uint32_t uids[] = { 0, 1000, 1001, 1002, 1003, 1004, 1005,
 	                                 1006, 4242, 5000 };
-	const struct policy_env rec = { fake_names, asked_home, test_key };
+	const struct policy_env rec = { fake_names, asked_home, test_key,
+	                                fake_choice };
 
 	for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++)
-	for (int privacy = 0; privacy < 3; privacy++)
+	for (int privacy = 0; privacy < 4; privacy++)
 	for (size_t r = 0; r < sizeof(results) / sizeof(results[0]); r++)
 	for (size_t u = 0; u < sizeof(uids) / sizeof(uids[0]); u++) {
 		struct config c = cfg(modes[m]);
 		struct verdict v;
 		c.noident = privacy == 1;
 		c.opt_in = privacy == 2;
+		c.user_files = privacy == 3;
 		c.mask_errors = u % 2;
 		c.hide_uid[c.nhide_uid++] = (struct uid_range){ 5000, 5000 };
 		struct policy_query q = { results[r], uids[u], AF_INET, querier, NOW };
 		unsigned need = policy_needs(&c, &q);
 
-		name_calls = home_calls = 0;
+		name_calls = home_calls = choice_calls = 0;
 		asked_file = NULL;
 		policy_decide(&c, &q, &rec, &v);
 		if (name_calls > 0 && !(need & POLICY_NEEDS_NAME))
@@ -366,6 +438,9 @@ static void needs_cover_what_decide_asks(void **st)
 		if (home_calls > 0 && (!(need & POLICY_NEEDS_HOME_FILE) ||
 		                       asked_file != policy_home_file(&c)))
 			fail_msg("mode %d privacy %d result %d uid %u: a home file it did not need",
+			         modes[m], privacy, results[r], uids[u]);
+		if (choice_calls > 0 && !(need & POLICY_NEEDS_USER_FILE))
+			fail_msg("mode %d privacy %d result %d uid %u: a user file it did not need",
 			         modes[m], privacy, results[r], uids[u]);
 		if (results[r] != NL_FOUND || uids[u] == 0 || uids[u] == 5000 ||
 		    modes[m] == MODE_FIXED || modes[m] == MODE_HIDDEN)
@@ -394,6 +469,7 @@ int main(void)
 		cmocka_unit_test(rule_order),
 		cmocka_unit_test(token_mode),
 		cmocka_unit_test(token_without_key),
+		cmocka_unit_test(user_file),
 		cmocka_unit_test(mask_errors),
 		cmocka_unit_test(file_counts),
 		cmocka_unit_test(describe),
