@@ -34,9 +34,7 @@ import time
 import traceback
 
 import identtest
-# The users' lock, usermod -d and the no-home path, as test_privacy.py
-# uses them for its own users.
-from test_privacy import NO_HOME, run, set_home
+from identtest import NO_HOME, set_home
 
 IRCD = '127.0.70.1'
 BOUNCER = '127.0.70.2'
@@ -75,13 +73,10 @@ IRC_LINE_MAX = 512
 LOG_TAIL = 4000
 
 
-def ensure_account():
-    with open('/tmp/privident-integration-users.lock', 'w') as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if ACCOUNT not in {p.pw_name for p in pwd.getpwall()}:
-            subprocess.run(['useradd', '--system', '--no-create-home',
-                            '--home-dir', NO_HOME, '--shell', '/usr/sbin/nologin',
-                            ACCOUNT], check=True, capture_output=True, timeout=30)
+def output(argv):
+    """argv's standard output (bounded: these are quick local commands)."""
+    return subprocess.run(argv, capture_output=True, text=True, timeout=30,
+                          stdin=subprocess.DEVNULL).stdout
 
 
 def program(name):
@@ -107,8 +102,7 @@ def tail(path):
 def listening(addr, port):
     """Whether a socket listens on addr:port (ss: no probe connection,
     which ngircd would take for a client and ask ident about)."""
-    out = run(['ss', '-Htln', 'src', identtest.listen_spec(addr, port)]).stdout
-    return out.strip() != ''
+    return output(['ss', '-Htln', 'src', identtest.listen_spec(addr, port)]).strip() != ''
 
 
 # --------------------------------------------------------------------------
@@ -241,12 +235,12 @@ def setUpModule():
     ZNC = program('znc')
     # ngircd asks ident only where it was built with it. Its first line
     # lists the features: 'ngIRCd 26.1-IDENT+IPv6+...'.
-    version = run([NGIRCD, '--version']).stdout
+    version = output([NGIRCD, '--version'])
     if not re.search(r'[-+]IDENT\b', version.split('\n')[0]):
         raise RuntimeError('ngircd is built without IDENT: %r' % version)
     LOCK = open('/tmp/privident-integration-bouncer.lock', 'w')
     fcntl.flock(LOCK, fcntl.LOCK_EX)
-    ensure_account()
+    identtest.ensure_home_users([ACCOUNT])
 
 
 def tearDownModule():
@@ -458,6 +452,8 @@ class BouncerTest(identtest.DaemonTestCase):
                          % (IRCD, BOUNCER, ircd_port, ACCOUNT, uid))
         for name, proc, _ in self.procs:
             self.assertIsNone(proc.poll(), '%s exited\n%s' % (name, self.logs()))
+        print('privident\'s queries:\n' + '\n'.join(
+            l for l in d.log().splitlines() if ' query ' in l))
 
 
 if __name__ == '__main__':
