@@ -629,8 +629,26 @@ static void test_user_replies_too_many(void **state)
 static void test_validate_user_files(void **state)
 {
 	(void)state;
+	/* user-replies alone: the files are read (naming who may choose
+	 * turns them on), by a file or the command line. */
 	set_ok("user-replies", "znc");
-	validate_bad("user-replies needs user-files = yes");
+	assert_true(config_reads_home(&c));
+	assert_int_equal(config_validate(&c, err, sizeof err), 0);
+	config_defaults(&c);
+	assert_int_equal(parse("user-replies = znc\n"), 0);
+	assert_true(c.user_files);
+	char *argv[] = {"privident", "-c", "/dev/null", "--user-replies", "@b", NULL};
+	cli_ok(ARGC(argv), argv);
+	assert_int_equal(config_build(&c, &cli, err, sizeof err), 0);
+	assert_true(c.user_files);
+	assert_string_equal(c.user_replies[0], "@b");
+	config_defaults(&c);
+	set_ok("user-replies", "znc");
+	set_ok("reply", "fixed:x");
+	validate_bad("user-replies makes no sense with reply = fixed:NAME");
+	set_ok("user-replies", "znc");
+	set_ok("reply", "hidden");
+	validate_bad("user-replies makes no difference with reply = hidden");
 	set_ok("user-files", "yes");
 	set_ok("user-reply-any-name", "yes");
 	validate_bad("user-reply-any-name makes no difference without "
