@@ -10,7 +10,14 @@
  * family, each reply NUL-terminated at its stored length, fits exactly
  * when nothing was cut), an unsupported rule with a reason and a listed
  * ignored item, and the matcher returns one of the parsed rules (or
- * NULL) which does match the connection, with no later rule matching. */
+ * NULL) which does match the connection, with no later rule matching.
+ *
+ * userconf_parse_for (what the helper runs), for the fuzzed connection and
+ * for one made from a rule's filters: where the full parse succeeds, it
+ * keeps exactly (byte for byte) the rule userconf_match picks, and the same
+ * ignored items; where the full parse stops at "more rules than we keep",
+ * it reads on and succeeds, or fails later in the file for another reason;
+ * any other failure is the full parse's, at the same line. */
 #include <string.h>
 #include <sys/socket.h>
 
@@ -86,6 +93,59 @@ static bool matches(const struct userconf_rule *r,
 	                          k->local_port <= r->lport.hi));
 }
 
+/* A connection every filter of r lets through (the addresses of r's
+ * family; an IPv4 filter alone gives an IPv4 connection). */
+static void conn_of(const struct userconf_rule *r, struct userconf_conn *k)
+{
+	memset(k, 0, sizeof *k);
+	k->family = r->has_to && r->to.family == AF_INET6 ? AF_INET6 :
+	            r->has_from && r->from.family == AF_INET6 ? AF_INET6 :
+	            AF_INET;
+	if (r->has_to && r->to.family == k->family)
+		memcpy(k->remote, r->to.bytes, 16);
+	if (r->has_from && r->from.family == k->family)
+		memcpy(k->local, r->from.bytes, 16);
+	k->remote_port = r->has_fport ? r->fport.hi : 1;
+	k->local_port = r->has_lport ? r->lport.lo : 1;
+}
+
+/* userconf_parse_for on the same octets against the full parse *c. */
+static void check_parse_for(const uint8_t *data, size_t size,
+                            const struct userconf *c,
+                            const struct userconf_conn *k)
+{
+	static struct userconf one;
+	int rc = userconf_parse_for((const char *)data, size, k, &one);
+
+	if (rc != 0) {
+		FUZZ_CHECK(!one.valid && one.nrules == 0 && one.error != NULL);
+		FUZZ_CHECK(one.nignored == 0 && one.ignored_more == 0);
+		FUZZ_CHECK(strcmp(one.error, "more rules than we keep") != 0);
+	} else {
+		FUZZ_CHECK(one.valid && one.error == NULL && one.nrules <= 1);
+	}
+	if (!c->valid) {
+		if (strcmp(c->error, "more rules than we keep") == 0) {
+			/* The full parse stopped there; this one reads on. */
+			FUZZ_CHECK(rc == 0 || one.error_line >= c->error_line);
+			return;
+		}
+		FUZZ_CHECK(rc != 0 && one.error == c->error &&
+		           one.error_line == c->error_line);
+		return;
+	}
+	FUZZ_CHECK(rc == 0);
+	const struct userconf_rule *m = userconf_match(c, k);
+	FUZZ_CHECK(one.nrules == (m != NULL));
+	if (m != NULL) {
+		FUZZ_CHECK(memcmp(&one.rules[0], m, sizeof *m) == 0);
+		FUZZ_CHECK(userconf_match(&one, k) == &one.rules[0]);
+	}
+	FUZZ_CHECK(one.nignored == c->nignored &&
+	           one.ignored_more == c->ignored_more &&
+	           memcmp(one.ignored, c->ignored, sizeof one.ignored) == 0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct userconf c;
@@ -93,12 +153,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const struct userconf_rule *m;
 	size_t ignored = 0;
 
+	memset(&k, 0, sizeof k);
+	if (size >= 38) {
+		k.family = data[0] & 1 ? AF_INET6 : AF_INET;
+		memcpy(k.local, data + 1, 16);
+		memcpy(k.remote, data + 17, 16);
+		k.local_port = (uint16_t)(data[33] << 8 | data[34]);
+		k.remote_port = (uint16_t)(data[35] << 8 | data[36]);
+	} else {
+		k.family = AF_INET;
+	}
 	if (userconf_parse((const char *)data, size, &c) != 0) {
 		FUZZ_CHECK(!c.valid && c.nrules == 0 && c.error != NULL);
 		FUZZ_CHECK(c.nignored == 0 && c.ignored_more == 0);
+		check_parse_for(data, size, &c, &k);
 		return 0;
 	}
 	FUZZ_CHECK(c.valid && c.error == NULL);
+	check_parse_for(data, size, &c, &k);
+	/* And a connection some rule (chosen by the input's size) lets
+	 * through, so that the kept rule is often not NULL. */
+	if (c.nrules > 0) {
+		struct userconf_conn kr;
+
+		conn_of(&c.rules[size % c.nrules], &kr);
+		check_parse_for(data, size, &c, &kr);
+	}
 	FUZZ_CHECK(size <= USERCONF_FILE_MAX);
 	FUZZ_CHECK(c.nrules <= USERCONF_RULES_MAX);
 	FUZZ_CHECK(c.nignored <= USERCONF_IGNORED_MAX);
@@ -111,16 +191,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	FUZZ_CHECK(c.nignored + c.ignored_more >= ignored);
 
-	memset(&k, 0, sizeof k);
-	if (size >= 38) {
-		k.family = data[0] & 1 ? AF_INET6 : AF_INET;
-		memcpy(k.local, data + 1, 16);
-		memcpy(k.remote, data + 17, 16);
-		k.local_port = (uint16_t)(data[33] << 8 | data[34]);
-		k.remote_port = (uint16_t)(data[35] << 8 | data[36]);
-	} else {
-		k.family = AF_INET;
-	}
 	m = userconf_match(&c, &k);
 	if (m != NULL) {
 		FUZZ_CHECK(m >= c.rules && m < c.rules + c.nrules);
@@ -133,16 +203,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < c.nrules; i++) {
 		const struct userconf_rule *r = &c.rules[i];
 
-		memset(&k, 0, sizeof k);
-		k.family = r->has_to && r->to.family == AF_INET6 ? AF_INET6 :
-		           r->has_from && r->from.family == AF_INET6 ? AF_INET6 :
-		           AF_INET;
-		if (r->has_to && r->to.family == k.family)
-			memcpy(k.remote, r->to.bytes, 16);
-		if (r->has_from && r->from.family == k.family)
-			memcpy(k.local, r->from.bytes, 16);
-		k.remote_port = r->has_fport ? r->fport.hi : 1;
-		k.local_port = r->has_lport ? r->lport.lo : 1;
+		conn_of(r, &k);
 		if (matches(r, &k)) {
 			m = userconf_match(&c, &k);
 			FUZZ_CHECK(m != NULL && m >= r);

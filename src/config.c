@@ -365,23 +365,29 @@ static int add_name(struct config *c, const char *v, size_t n, char *why)
 static int set_names(struct config *c, const struct opt *o,
                      enum config_source src, const char *v, char *why)
 {
+	/* On a copy: a refused value leaves the configuration as it was. */
+	struct config t = *c;
+
 	(void)o;
-	if (c->user_replies_src != src) {
-		c->nuser_replies = 0;
-		c->user_replies_src = src;
+	if (t.user_replies_src != src) {
+		t.nuser_replies = 0;
+		t.user_replies_src = src;
 	}
-	size_t before = c->nuser_replies;
+	size_t before = t.nuser_replies;
 	for (const char *p = v; *p != '\0';) {
 		size_t n = strcspn(p, ", \t");
-		if (n > 0 && add_name(c, p, n, why) != 0)
+		if (n > 0 && add_name(&t, p, n, why) != 0)
 			return -1;
 		p += n;
 		p += strspn(p, ", \t");
 	}
-	if (c->nuser_replies == before) {
+	if (t.nuser_replies == before) {
 		config_seterr(why, REASON_MAX, "needs at least one account or @group");
 		return -1;
 	}
+	memcpy(c->user_replies, t.user_replies, sizeof(c->user_replies));
+	c->nuser_replies = t.nuser_replies;
+	c->user_replies_src = t.user_replies_src;
 	return 0;
 }
 

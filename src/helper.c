@@ -207,7 +207,7 @@ static int uf_other_account(void *p, const char *name, uint32_t uid,
 	const char *forms[2] = { name, lower };
 	size_t n = 0;
 
-	for (; name[n] != '\0' && n < USERCONF_REPLY_MAX; n++)
+	for (; n < USERCONF_REPLY_MAX && name[n] != '\0'; n++)
 		lower[n] = (char)(name[n] >= 'A' && name[n] <= 'Z' ? name[n] + 32 : name[n]);
 	lower[n] = '\0';
 	for (int i = 0; i < 2; i++) {

@@ -48,12 +48,13 @@ static int open_xdg_dir(int homefd, uint32_t uid, int *dfd,
 	if (*dfd < 0)
 		return errno == ENOENT || errno == ENOTDIR ? 0 :
 		       refuse(r, "its directory cannot be opened", errno);
-	if (fstat(*dfd, &st) == 0 && st.st_uid == uid)
+	int e = fstat(*dfd, &st) < 0 ? errno : 0;
+	if (e == 0 && st.st_uid == uid)
 		return 1;
-	int e = errno;
 	close(*dfd);
 	*dfd = -1;
-	return refuse(r, "is in a directory that is not the user's", e == 0 ? 0 : e);
+	return e != 0 ? refuse(r, "its directory cannot be examined", e) :
+	       refuse(r, "is in a directory that is not the user's", 0);
 }
 
 int userfile_open(int homefd, uint32_t uid, struct userfile_result *r)
@@ -201,13 +202,19 @@ void userfile_lookup(int homefd, uint32_t uid, const struct userconf_conn *conn,
 	userfile_decide(scratch, conn, uid, env, r);
 }
 
-/* The text after "~/FILE line N: " for a refused reply. */
+/* The text after "~/FILE line N: " for a refused reply. The reply is
+ * quoted only when it is a safe name: whatever else a user wrote (escape
+ * sequences, line ends) must not reach the administrator's log. */
 static void describe_reply(const struct userfile_result *r, char *what, size_t n)
 {
 	switch (r->status) {
 	case UF_NOT_ALLOWED:
-		snprintf(what, n, "reply \"%s\" not used: the account is not in "
-		         "user-replies", r->reply);
+		if (userconf_name_ok(r->reply))
+			snprintf(what, n, "reply \"%s\" not used: the account is not in "
+			         "user-replies", r->reply);
+		else
+			snprintf(what, n, "reply not used: the account is not in "
+			         "user-replies");
 		break;
 	case UF_BAD_REPLY:
 		snprintf(what, n, "reply not used: not 1 to %d of A-Z a-z 0-9 . _ -",

@@ -484,6 +484,208 @@ static void test_validate_privacy(void **state)
 	assert_int_equal(config_validate(&c, err, sizeof err), 0);
 }
 
+/* --- per-user reply files ---------------------------------------------- */
+
+static void test_user_files(void **state)
+{
+	(void)state;
+	assert_false(c.user_files);
+	assert_int_equal(c.nuser_replies, 0);
+	assert_false(c.user_reply_any_name);
+	assert_false(c.user_reply_overrides);
+	set_ok("user-files", NULL);
+	assert_true(c.user_files);
+	assert_true(config_reads_home(&c));
+	assert_int_equal(config_validate(&c, err, sizeof err), 0);
+	set_ok("user-files", "no");
+	assert_false(config_reads_home(&c));
+	set_bad("user-files", "maybe");
+	assert_int_equal(parse("user-files = yes\nuser-replies = znc\n"
+	                       "user-reply-any-name = on\n"
+	                       "user-reply-overrides = 1\n"), 0);
+	assert_true(c.user_files && c.user_reply_any_name && c.user_reply_overrides);
+	assert_int_equal(c.nuser_replies, 1);
+	assert_string_equal(c.user_replies[0], "znc");
+	assert_int_equal(config_validate(&c, err, sizeof err), 0);
+	set_bad("user-reply-any-name", "2");
+	set_bad("user-reply-overrides", "");
+}
+
+static void test_user_replies_lists(void **state)
+{
+	(void)state;
+	/* Commas, spaces and tabs, in any mix; @group. */
+	set_ok("user-replies", "znc,lounge @bouncers\t,, @irc.users ");
+	assert_int_equal(c.nuser_replies, 4);
+	assert_string_equal(c.user_replies[0], "znc");
+	assert_string_equal(c.user_replies[1], "lounge");
+	assert_string_equal(c.user_replies[2], "@bouncers");
+	assert_string_equal(c.user_replies[3], "@irc.users");
+	assert_int_equal(c.user_replies_src, SRC_FILE);
+	/* Repeatable within a source: added to. */
+	set_ok("user-replies", "a_b-c.d");
+	assert_int_equal(c.nuser_replies, 5);
+	assert_string_equal(c.user_replies[4], "a_b-c.d");
+	/* A later source replaces the list. */
+	assert_int_equal(config_set(&c, SRC_CLI, "user-replies", "x,@y", err,
+	                            sizeof err), 0);
+	assert_int_equal(c.nuser_replies, 2);
+	assert_int_equal(c.user_replies_src, SRC_CLI);
+	assert_string_equal(c.user_replies[0], "x");
+	assert_string_equal(c.user_replies[1], "@y");
+	assert_int_equal(config_set(&c, SRC_CLI, "user-replies", "z", err,
+	                            sizeof err), 0);
+	assert_int_equal(c.nuser_replies, 3);
+	/* The longest names: USERNAME_MAX octets, after '@' too. */
+	config_defaults(&c);
+	char name[USERNAME_MAX + 3];
+	memset(name, 'n', sizeof name);
+	name[USERNAME_MAX] = '\0';
+	set_ok("user-replies", name);
+	assert_string_equal(c.user_replies[0], name);
+	name[0] = '@';
+	name[USERNAME_MAX] = 'n';
+	name[USERNAME_MAX + 1] = '\0';
+	set_ok("user-replies", name);
+	assert_string_equal(c.user_replies[1], name);
+	name[USERNAME_MAX + 1] = 'n';
+	name[USERNAME_MAX + 2] = '\0';
+	set_bad("user-replies", name);
+	set_bad("user-replies", name + 1);   /* USERNAME_MAX + 1 octets */
+	/* From the file, as lines. */
+	config_defaults(&c);
+	assert_int_equal(parse("user-replies = a, b\nuser-replies = @c\n"), 0);
+	assert_int_equal(c.nuser_replies, 3);
+	assert_string_equal(c.user_replies[2], "@c");
+}
+
+static void test_user_replies_bad(void **state)
+{
+	static const char *const bad[] = {
+		"", " ", ",", ", ,\t", "@", "-x", "@-x", "a;b", "a:b", "a/b",
+		"a\x1b", "caf\xc3\xa9", "@@g", "a@b", "x,@", "ok,-bad",
+		"ok bad!",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		set_bad("user-replies", bad[i]);
+	set_bad("user-replies", NULL);
+	set_bad("user-replies", "");
+	assert_string_equal(err, "user-replies: needs at least one account or @group");
+	set_bad("user-replies", "a;b");
+	assert_string_equal(err, "user-replies: 'a;b' is not an account or @group "
+	                    "name (1 to 64 of A-Z a-z 0-9 . _ -, not starting with '-')");
+	set_bad("user-replies", "@");
+	assert_contains(err, "'@' is not an account or @group name");
+	/* A bad entry does not change what an earlier source gave, nor
+	 * add the good entries before it. */
+	set_ok("user-replies", "keep");
+	assert_int_equal(config_set(&c, SRC_CLI, "user-replies", "bad!", err,
+	                            sizeof err), -1);
+	assert_string_equal(err, "--user-replies: 'bad!' is not an account or "
+	                    "@group name (1 to 64 of A-Z a-z 0-9 . _ -, not "
+	                    "starting with '-')");
+	assert_int_equal(c.nuser_replies, 1);
+	assert_int_equal(c.user_replies_src, SRC_FILE);
+	set_bad("user-replies", "new,bad!");
+	assert_int_equal(c.nuser_replies, 1);
+	/* In a file: the line, and nothing of the file kept. */
+	config_defaults(&c);
+	parse_bad("user-replies = a\nuser-replies = ,\n",
+	          "test.conf:2: user-replies: needs at least one account or @group");
+}
+
+/* USER_REPLIES_MAX names, in one value or over several lines; one more is
+ * refused. */
+static void test_user_replies_too_many(void **state)
+{
+	char list[USER_REPLIES_MAX * 8 + 8] = "";
+	char one[16];
+
+	(void)state;
+	for (int i = 0; i < USER_REPLIES_MAX; i++) {
+		snprintf(one, sizeof one, "u%d,", i);
+		strcat(list, one);
+	}
+	set_ok("user-replies", list);
+	assert_int_equal(c.nuser_replies, USER_REPLIES_MAX);
+	set_bad("user-replies", "more");
+	assert_string_equal(err, "user-replies: more than 32 names");
+	assert_int_equal(c.nuser_replies, USER_REPLIES_MAX);
+	config_defaults(&c);
+	strcat(list, "more");
+	set_bad("user-replies", list);
+	config_defaults(&c);
+	for (int i = 0; i < USER_REPLIES_MAX; i++)
+		set_ok("user-replies", "@g");
+	set_bad("user-replies", "@g");
+	/* Another source starts afresh. */
+	assert_int_equal(config_set(&c, SRC_CLI, "user-replies", "x", err,
+	                            sizeof err), 0);
+	assert_int_equal(c.nuser_replies, 1);
+}
+
+static void test_validate_user_files(void **state)
+{
+	(void)state;
+	/* user-replies alone: the files are read (naming who may choose
+	 * turns them on), by a file or the command line. */
+	set_ok("user-replies", "znc");
+	assert_true(config_reads_home(&c));
+	assert_int_equal(config_validate(&c, err, sizeof err), 0);
+	config_defaults(&c);
+	assert_int_equal(parse("user-replies = znc\n"), 0);
+	assert_true(c.user_files);
+	char *argv[] = {"privident", "-c", "/dev/null", "--user-replies", "@b", NULL};
+	cli_ok(ARGC(argv), argv);
+	assert_int_equal(config_build(&c, &cli, err, sizeof err), 0);
+	assert_true(c.user_files);
+	assert_string_equal(c.user_replies[0], "@b");
+	config_defaults(&c);
+	set_ok("user-replies", "znc");
+	set_ok("reply", "fixed:x");
+	validate_bad("user-replies makes no sense with reply = fixed:NAME");
+	set_ok("user-replies", "znc");
+	set_ok("reply", "hidden");
+	validate_bad("user-replies makes no difference with reply = hidden");
+	set_ok("user-files", "yes");
+	set_ok("user-reply-any-name", "yes");
+	validate_bad("user-reply-any-name makes no difference without "
+	             "user-replies");
+	set_ok("user-files", "yes");
+	set_ok("user-reply-overrides", "yes");
+	validate_bad("user-reply-overrides makes no difference without "
+	             "user-replies");
+	set_ok("user-reply-any-name", "yes");   /* without user-files either */
+	validate_bad("user-reply-any-name makes no difference without "
+	             "user-replies");
+	set_ok("user-files", "yes");
+	set_ok("reply", "fixed:x");
+	validate_bad("user-files makes no sense with reply = fixed:NAME");
+	set_ok("user-files", "yes");
+	set_ok("reply", "hidden");
+	validate_bad("user-files makes no difference with reply = hidden");
+	/* With noident or opt-in, those are named first. */
+	set_ok("user-files", "yes");
+	set_ok("noident", "yes");
+	set_ok("reply", "hidden");
+	validate_bad("noident makes no difference with reply = hidden");
+	/* Every reply mode that looks the owner up takes them. */
+	static const char *const modes[] = { "user", "uid", "token" };
+	for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+		config_defaults(&c);
+		set_ok("reply", modes[i]);
+		set_ok("user-files", "yes");
+		set_ok("user-replies", "znc,@bouncers");
+		set_ok("user-reply-any-name", "yes");
+		set_ok("user-reply-overrides", "yes");
+		set_ok("opt-in", "yes");
+		assert_int_equal(config_validate(&c, err, sizeof err), 0);
+		assert_true(config_reads_home(&c));
+	}
+}
+
 /* --- listen ------------------------------------------------------------- */
 
 /* The listen syntax itself is tested with its parser (sockaddr_test.c);
@@ -1191,6 +1393,11 @@ int main(void)
 		T(test_hide_uid),
 		T(test_privacy_flags),
 		T(test_validate_privacy),
+		T(test_user_files),
+		T(test_user_replies_lists),
+		T(test_user_replies_bad),
+		T(test_user_replies_too_many),
+		T(test_validate_user_files),
 		T(test_listen_forms),
 		T(test_listen_invalid),
 		T(test_listen_too_many),

@@ -1,7 +1,9 @@
 /* The resolver threads (src/resolver.c) with a fake name service: results
  * come back through the descriptor, a job that hangs holds one thread and
- * no other job, a uid's job is found and shared, the queue is bounded, and
- * a queued job can be dropped while a running one cannot. */
+ * no other job, a uid's job is found and shared, the queue is bounded, a
+ * queued job can be dropped while a running one cannot, one uid's jobs run
+ * one at a time while other uids' pass them, and the jobs of a uid are
+ * counted. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -26,6 +28,11 @@ static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
 static bool gate_open;
 static unsigned hanging;
+/* Jobs let through the closed gate one by one. */
+static unsigned tickets;
+/* Jobs of uid SERIAL_UID in the fake at once, now and at most. */
+#define SERIAL_UID 7
+static unsigned serial_now, serial_max;
 
 static void fake(const struct resolver_in *in, struct resolver_out *out,
                  char *buf, size_t size)
@@ -36,10 +43,16 @@ static void fake(const struct resolver_in *in, struct resolver_out *out,
 	if (in->uid < HANG_BELOW) {
 		pthread_mutex_lock(&gate_lock);
 		hanging++;
+		if (in->uid == SERIAL_UID && ++serial_now > serial_max)
+			serial_max = serial_now;
 		pthread_cond_broadcast(&gate_cond);
-		while (!gate_open)
+		while (!gate_open && tickets == 0)
 			pthread_cond_wait(&gate_cond, &gate_lock);
+		if (!gate_open)
+			tickets--;
+		serial_now -= in->uid == SERIAL_UID;
 		hanging--;
+		pthread_cond_broadcast(&gate_cond);
 		pthread_mutex_unlock(&gate_lock);
 	}
 	out->account.status = ACCOUNT_FOUND;
@@ -51,6 +64,15 @@ static void gate(bool open)
 {
 	pthread_mutex_lock(&gate_lock);
 	gate_open = open;
+	pthread_cond_broadcast(&gate_cond);
+	pthread_mutex_unlock(&gate_lock);
+}
+
+/* Lets one hanging job through the closed gate. */
+static void release_one(void)
+{
+	pthread_mutex_lock(&gate_lock);
+	tickets++;
 	pthread_cond_broadcast(&gate_cond);
 	pthread_mutex_unlock(&gate_lock);
 }
@@ -174,6 +196,94 @@ static void queue_is_bounded(void **st)
 	assert_int_equal(resolver_collect(&res, &out), -1);
 }
 
+/* A uid's second job waits while its first runs (hangs), and other uids'
+ * jobs pass it; once the first is let go, the second runs. Without the
+ * serialization a free thread takes the second job at once (it is the
+ * oldest queued), and resolver_started says so before the other uid's
+ * job, submitted after it, is done. */
+static void one_uid_at_a_time(void **st)
+{
+	(void)st;
+	struct resolver_out out;
+
+	gate(false);
+	wait_hanging(0);
+	serial_max = 0;
+	int a1 = resolver_submit(&res, &(struct resolver_in){ .uid = SERIAL_UID });
+	assert_true(a1 >= 0);
+	wait_hanging(1);
+	int a2 = resolver_submit(&res, &(struct resolver_in){ .uid = SERIAL_UID });
+	assert_true(a2 >= 0 && a2 != a1);
+	assert_int_equal(resolver_count(&res, SERIAL_UID), 2);
+	/* Other uids, queued after it, run and finish meanwhile (threads are
+	 * free: only one is taken). */
+	for (uint32_t uid = 2000; uid < 2000 + 2 * RESOLVER_THREADS; uid++) {
+		struct resolver_in in = job(uid);
+		int j = resolver_submit(&res, &in);
+		assert_true(j >= 0);
+		assert_int_equal(next_done(&out), j);
+		assert_int_equal(out.uid, uid);
+		assert_int_equal(resolver_count(&res, uid), 0);
+		assert_false(resolver_started(&res, a2));
+	}
+	assert_true(resolver_started(&res, a1));
+	assert_int_equal(resolver_count(&res, SERIAL_UID), 2);
+	/* A queued job of a hung uid can still be dropped. */
+	assert_true(resolver_cancel(&res, a2));
+	assert_int_equal(resolver_count(&res, SERIAL_UID), 1);
+	a2 = resolver_submit(&res, &(struct resolver_in){ .uid = SERIAL_UID });
+	assert_true(a2 >= 0);
+	/* The first let go: it comes back, and the second runs (and hangs
+	 * in turn). */
+	release_one();
+	assert_int_equal(next_done(&out), a1);
+	assert_int_equal(out.uid, SERIAL_UID);
+	wait_hanging(1);
+	assert_true(resolver_started(&res, a2));
+	assert_int_equal(resolver_count(&res, SERIAL_UID), 1);
+	release_one();
+	assert_int_equal(next_done(&out), a2);
+	assert_int_equal(resolver_count(&res, SERIAL_UID), 0);
+	assert_int_equal(serial_max, 1);
+	assert_int_equal(resolver_collect(&res, &out), -1);
+	gate(true);
+}
+
+/* resolver_count counts the queued and running jobs of one uid only. */
+static void jobs_are_counted(void **st)
+{
+	(void)st;
+	struct resolver_out out;
+	int held[RESOLVER_THREADS], queued[3];
+
+	gate(false);
+	wait_hanging(0);
+	assert_int_equal(resolver_count(&res, 3000), 0);
+	/* Every thread held by another uid: the jobs stay queued. */
+	for (unsigned i = 0; i < RESOLVER_THREADS; i++) {
+		held[i] = resolver_submit(&res, &(struct resolver_in){ .uid = 20 + i });
+		assert_true(held[i] >= 0);
+	}
+	wait_hanging(RESOLVER_THREADS);
+	for (unsigned i = 0; i < 3; i++) {
+		struct resolver_in in = job(3000);
+		queued[i] = resolver_submit(&res, &in);
+		assert_true(queued[i] >= 0);
+		assert_int_equal(resolver_count(&res, 3000), i + 1);
+	}
+	assert_int_equal(resolver_count(&res, 3001), 0);
+	assert_int_equal(resolver_count(&res, 20), 1);
+	assert_true(resolver_cancel(&res, queued[1]));
+	assert_int_equal(resolver_count(&res, 3000), 2);
+	gate(true);
+	for (unsigned i = 0; i < RESOLVER_THREADS + 2; i++)
+		next_done(&out);
+	assert_int_equal(resolver_collect(&res, &out), -1);
+	assert_int_equal(resolver_count(&res, 3000), 0);
+	assert_int_equal(resolver_count(&res, 20), 0);
+	(void)held;
+}
+
 static int setup(void **st)
 {
 	(void)st;
@@ -186,6 +296,8 @@ int main(void)
 		cmocka_unit_test(results_come_back),
 		cmocka_unit_test(a_hung_job_holds_one_thread),
 		cmocka_unit_test(queue_is_bounded),
+		cmocka_unit_test(one_uid_at_a_time),
+		cmocka_unit_test(jobs_are_counted),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -1,6 +1,9 @@
 /* Unit tests for the ~/.oidentd.conf reader: every form ZNC and The Lounge
  * write, oidentd's own examples in the subset, every error path, each
- * prefix of a valid file, and the matcher's precedence. */
+ * prefix of a valid file, and the matcher's precedence. Every file parsed
+ * here is also read with userconf_parse_for for a set of connections (and
+ * one made from each rule's filters), which must keep exactly the rule
+ * userconf_match picks from the whole parse, and fail exactly as it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,13 +18,134 @@
 
 #include "userconf.h"
 
-static struct userconf c, full;
+static struct userconf c, full, one;
 
-#define PARSE(lit) userconf_parse((lit), sizeof(lit) - 1, &c)
+static struct userconf_conn conn(const char *local, uint16_t lport,
+                                 const char *remote, uint16_t rport)
+{
+	struct userconf_conn k;
+
+	memset(&k, 0, sizeof k);
+	k.family = strchr(local, ':') ? AF_INET6 : AF_INET;
+	assert_int_equal(inet_pton(k.family, local, k.local), 1);
+	assert_int_equal(inet_pton(k.family, remote, k.remote), 1);
+	k.local_port = lport;
+	k.remote_port = rport;
+	return k;
+}
+
+/* userconf_parse_for(text, k) against *whole, the same text's parse:
+ * the same outcome, the same ignored items, and as its only rule the one
+ * userconf_match picks from the whole (byte for byte). */
+static void agree_for(const char *text, size_t len, const struct userconf *whole,
+                      const struct userconf_conn *k)
+{
+	int rc = userconf_parse_for(text, len, k, &one);
+
+	if (!whole->valid) {
+		assert_int_equal(rc, -1);
+		assert_false(one.valid);
+		assert_int_equal(one.nrules, 0);
+		assert_ptr_equal(one.error, whole->error);
+		assert_int_equal(one.error_line, whole->error_line);
+		return;
+	}
+	assert_int_equal(rc, 0);
+	assert_true(one.valid);
+	assert_null(one.error);
+	const struct userconf_rule *m = userconf_match(whole, k);
+	assert_int_equal(one.nrules, m != NULL);
+	if (m != NULL) {
+		assert_memory_equal(&one.rules[0], m, sizeof *m);
+		assert_ptr_equal(userconf_match(&one, k), &one.rules[0]);
+	} else {
+		assert_null(userconf_match(&one, k));
+	}
+	assert_int_equal(one.nignored, whole->nignored);
+	assert_int_equal(one.ignored_more, whole->ignored_more);
+	assert_memory_equal(one.ignored, whole->ignored, sizeof one.ignored);
+}
+
+/* A connection every filter of r lets through (an IPv4-mapped IPv6
+ * connection when r names an IPv4 address and an IPv6 one). */
+static struct userconf_conn conn_of(const struct userconf_rule *r)
+{
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+	const struct userconf_addr *a[2] = { &r->to, &r->from };
+	bool six = (r->has_to && r->to.family == AF_INET6) ||
+	           (r->has_from && r->from.family == AF_INET6);
+	struct userconf_conn k;
+
+	memset(&k, 0, sizeof k);
+	k.family = six ? AF_INET6 : AF_INET;
+	for (int i = 0; i < 2; i++) {
+		uint8_t *to = i == 0 ? k.remote : k.local;
+
+		if (!(i == 0 ? r->has_to : r->has_from) || a[i]->family == AF_UNSPEC)
+			continue;
+		if (a[i]->family == k.family) {
+			memcpy(to, a[i]->bytes, 16);
+		} else {
+			memcpy(to, mapped, 12);
+			memcpy(to + 12, a[i]->bytes, 4);
+		}
+	}
+	k.remote_port = r->has_fport ? r->fport.hi : 1;
+	k.local_port = r->has_lport ? r->lport.lo : 1;
+	return k;
+}
+
+/* agree_for over the tests' connections and one made from each rule. */
+static void agree(const char *text, size_t len, const struct userconf *whole)
+{
+	static const struct {
+		const char *local, *remote;
+		uint16_t lport, rport;
+	} conns[] = {
+		{ "10.0.0.1", "192.0.2.7", 40000, 6697 },
+		{ "10.0.0.1", "198.51.100.1", 40001, 6697 },
+		{ "2001:db8::1", "2001:db8::7", 50000, 6667 },
+		{ "::ffff:10.0.0.1", "::ffff:192.0.2.7", 40000, 6697 },
+		{ "127.0.0.1", "192.0.2.1", 2000, 80 },
+		{ "127.0.0.2", "192.0.2.1", 80, 6667 },
+		{ "127.0.0.2", "192.0.2.2", 80, 80 },
+		{ "10.0.0.1", "10.0.0.2", 6667, 1 },
+		{ "10.0.0.1", "10.0.0.2", 1, 2 },
+		{ "::1", "::1", 65535, 65535 },
+	};
+
+	for (size_t i = 0; i < sizeof conns / sizeof conns[0]; i++) {
+		struct userconf_conn k = conn(conns[i].local, conns[i].lport,
+		                              conns[i].remote, conns[i].rport);
+
+		agree_for(text, len, whole, &k);
+	}
+	for (size_t i = 0; i < whole->nrules; i++) {
+		struct userconf_conn k = conn_of(&whole->rules[i]);
+
+		assert_non_null(userconf_match(whole, &k));
+		agree_for(text, len, whole, &k);
+	}
+	/* Neither IPv4 nor IPv6: nothing applies. */
+	struct userconf_conn k = conn("10.0.0.1", 1, "10.0.0.2", 2);
+	k.family = AF_UNIX;
+	agree_for(text, len, whole, &k);
+	if (whole->valid)
+		assert_int_equal(one.nrules, 0);
+}
+
+/* userconf_parse into c, checked against userconf_parse_for. */
+static int parse(const char *text, size_t len)
+{
+	int rc = userconf_parse(text, len, &c);
+
+	agree(text, len, &c);
+	return rc;
+}
 
 static void expect_valid(const char *text)
 {
-	if (userconf_parse(text, strlen(text), &c) != 0) {
+	if (parse(text, strlen(text)) != 0) {
 		print_message("refused (line %u: %s): %s\n", c.error_line,
 		              c.error, text);
 		fail();
@@ -31,7 +155,7 @@ static void expect_valid(const char *text)
 
 static void expect_invalid(const char *text, const char *why, unsigned line)
 {
-	if (userconf_parse(text, strlen(text), &c) == 0) {
+	if (parse(text, strlen(text)) == 0) {
 		print_message("accepted: %s\n", text);
 		fail();
 	}
@@ -48,20 +172,6 @@ static void expect_reply(const struct userconf_rule *r, const char *name)
 	assert_int_equal(r->nreplies, 1);
 	assert_string_equal(r->replies[0].name, name);
 	assert_true(r->replies[0].fits);
-}
-
-static struct userconf_conn conn(const char *local, uint16_t lport,
-                                 const char *remote, uint16_t rport)
-{
-	struct userconf_conn k;
-
-	memset(&k, 0, sizeof k);
-	k.family = strchr(local, ':') ? AF_INET6 : AF_INET;
-	assert_int_equal(inet_pton(k.family, local, k.local), 1);
-	assert_int_equal(inet_pton(k.family, remote, k.remote), 1);
-	k.local_port = lport;
-	k.remote_port = rport;
-	return k;
 }
 
 static const struct userconf_rule *match(const char *local, uint16_t lport,
@@ -231,7 +341,7 @@ static void test_replies(void **state)
 	{
 		static const char text[] = "global { reply \"ab\0cd\" }";
 
-		assert_int_equal(userconf_parse(text, sizeof text - 1, &c), 0);
+		assert_int_equal(parse(text, sizeof text - 1), 0);
 		assert_int_equal(c.rules[0].replies[0].len, 5);
 		assert_false(userconf_reply_ok(&c.rules[0].replies[0]));
 	}
@@ -338,22 +448,27 @@ static void test_errors(void **state)
 	{
 		static const char text[] = "to 1.2.3.4\0x { hide }";
 
-		assert_int_equal(userconf_parse(text, sizeof text - 1, &c), -1);
+		assert_int_equal(parse(text, sizeof text - 1), -1);
 		assert_string_equal(c.error, "bad address");
 	}
 	/* Too long a file, too many rules: refused whole. */
 	memset(big, ' ', sizeof big);
 	memcpy(big, "global{hide}", 12);
-	assert_int_equal(userconf_parse(big, USERCONF_FILE_MAX, &c), 0);
-	assert_int_equal(userconf_parse(big, USERCONF_FILE_MAX + 1, &c), -1);
+	/* A rule in the last octets of the longest file: all of it read. */
+	memcpy(big + USERCONF_FILE_MAX - 13, "lport 2{hide}", 13);
+	assert_int_equal(parse(big, USERCONF_FILE_MAX), 0);
+	assert_int_equal(c.nrules, 2);
+	assert_int_equal(c.rules[1].lport.lo, 2);
+	assert_int_equal(parse(big, USERCONF_FILE_MAX + 1), -1);
 	assert_string_equal(c.error, "file longer than we read");
+	assert_int_equal(USERCONF_FILE_MAX, 65536);   /* as the manual says */
 	big[0] = '\0';
 	for (int i = 0; i <= USERCONF_RULES_MAX; i++)
 		strcat(big, "lport 1{hide}");
 	assert_int_equal(userconf_parse(big, strlen(big), &c), -1);
 	assert_string_equal(c.error, "more rules than we keep");
 	big[strlen(big) - 13] = '\0';
-	assert_int_equal(userconf_parse(big, strlen(big), &c), 0);
+	assert_int_equal(parse(big, strlen(big)), 0);
 	assert_int_equal(c.nrules, USERCONF_RULES_MAX);
 
 	/* The matcher on an invalid file or an odd family: nothing. */
@@ -366,6 +481,112 @@ static void test_errors(void **state)
 		k.family = AF_UNIX;
 		assert_null(userconf_match(&c, &k));
 	}
+}
+
+/* The Lounge's line for its connection number i. */
+#define LOUNGE_LINE "to 192.0.2.7 fport 6697 from 10.0.0.1 lport %d { reply \"u%d\" }\n"
+#define LOUNGE_HEAD "# Warning: file generated by The Lounge: changes will be overwritten!\n"
+
+/* Appends to text (of size big, at *n) the Lounge lines from..to-1. */
+static void lounge_lines(char *text, size_t size, size_t *n, int from, int to)
+{
+	for (int i = from; i < to; i++) {
+		*n += (size_t)snprintf(text + *n, size - *n, LOUNGE_LINE, 40000 + i, i);
+		assert_true(*n < size);
+	}
+}
+
+/* More rules than userconf_parse keeps: it refuses the file, while
+ * userconf_parse_for reads it whole and keeps the last rule that applies,
+ * up to a file of USERCONF_FILE_MAX octets. */
+static void test_parse_for_many_rules(void **state)
+{
+	static char text[USERCONF_FILE_MAX + 2];
+	const int lines = 600;   /* some 45 KiB */
+	size_t n = 0;
+
+	(void)state;
+	n += (size_t)snprintf(text, sizeof text, LOUNGE_HEAD);
+	lounge_lines(text, sizeof text, &n, 0, lines);
+	assert_int_equal(userconf_parse(text, n, &c), -1);
+	assert_string_equal(c.error, "more rules than we keep");
+	assert_int_equal(c.error_line, USERCONF_RULES_MAX + 2);
+	static const int picks[] = { 0, 1, USERCONF_RULES_MAX - 1,
+	                             USERCONF_RULES_MAX, 300, 599 };
+	for (size_t i = 0; i < sizeof picks / sizeof picks[0]; i++) {
+		char want[16];
+		struct userconf_conn k = conn("10.0.0.1", (uint16_t)(40000 + picks[i]),
+		                              "192.0.2.7", 6697);
+
+		assert_int_equal(userconf_parse_for(text, n, &k, &one), 0);
+		assert_true(one.valid);
+		assert_int_equal(one.nrules, 1);
+		assert_int_equal(one.rules[0].line, picks[i] + 2);
+		snprintf(want, sizeof want, "u%d", picks[i]);
+		expect_reply(&one.rules[0], want);
+		assert_ptr_equal(userconf_match(&one, &k), &one.rules[0]);
+		assert_int_equal(one.nignored, 0);
+	}
+	struct userconf_conn none = conn("10.0.0.1", 39999, "192.0.2.7", 6697);
+	assert_int_equal(userconf_parse_for(text, n, &none, &one), 0);
+	assert_true(one.valid);
+	assert_int_equal(one.nrules, 0);
+
+	/* The last rule that applies, wherever it is: a global first, an
+	 * unsupported rule for connection 100 and a second line for 150
+	 * later. */
+	n = (size_t)snprintf(text, sizeof text, "global { reply \"g\" }\n");
+	lounge_lines(text, sizeof text, &n, 0, 200);
+	n += (size_t)snprintf(text + n, sizeof text - n, "lport 40100 { random }\n"
+	                      "lport 40150 { reply \"again\" }\n");
+	lounge_lines(text, sizeof text, &n, 200, 400);
+	struct userconf_conn k = conn("10.0.0.1", 40150, "192.0.2.7", 6697);
+	assert_int_equal(userconf_parse_for(text, n, &k, &one), 0);
+	expect_reply(&one.rules[0], "again");
+	assert_int_equal(one.rules[0].line, 203);
+	assert_int_equal(one.nignored, 1);      /* listed wherever it applies */
+	assert_int_equal(one.ignored[0].line, 202);
+	k.local_port = 40100;
+	assert_int_equal(userconf_parse_for(text, n, &k, &one), 0);
+	assert_int_equal(one.rules[0].action, USERCONF_UNSUPPORTED);
+	k.local_port = 40350;                   /* after the two */
+	assert_int_equal(userconf_parse_for(text, n, &k, &one), 0);
+	expect_reply(&one.rules[0], "u350");
+	k.local_port = 1;                       /* only the global */
+	assert_int_equal(userconf_parse_for(text, n, &k, &one), 0);
+	expect_reply(&one.rules[0], "g");
+	assert_int_equal(one.rules[0].line, 1);
+
+	/* A syntax error after the rules userconf_parse keeps: parse_for
+	 * reads on to it and refuses the file. */
+	text[n - 2] = ' ';   /* the last line's '}' */
+	assert_int_equal(userconf_parse(text, n, &c), -1);
+	assert_string_equal(c.error, "more rules than we keep");
+	assert_int_equal(userconf_parse_for(text, n, &k, &one), -1);
+	assert_false(one.valid);
+	assert_int_equal(one.nrules, 0);
+	assert_string_equal(one.error, "block not closed");
+	assert_int_equal(one.error_line, 403);
+
+	/* Lines up to exactly USERCONF_FILE_MAX octets (the rest a comment):
+	 * read whole; one octet more: refused by both. */
+	n = 0;
+	int i = 0;
+	while (n + 80 < USERCONF_FILE_MAX)
+		lounge_lines(text, sizeof text, &n, i, i + 1), i++;
+	assert_true(i > 500);
+	text[n++] = '#';
+	while (n < USERCONF_FILE_MAX)
+		text[n++] = 'x';
+	k = conn("10.0.0.1", (uint16_t)(40000 + i - 1), "192.0.2.7", 6697);
+	assert_int_equal(userconf_parse_for(text, USERCONF_FILE_MAX, &k, &one), 0);
+	assert_int_equal(one.nrules, 1);
+	assert_int_equal(one.rules[0].line, i);
+	assert_int_equal(userconf_parse_for(text, USERCONF_FILE_MAX + 1, &k, &one), -1);
+	assert_string_equal(one.error, "file longer than we read");
+	assert_int_equal(one.nrules, 0);
+	assert_int_equal(userconf_parse(text, USERCONF_FILE_MAX + 1, &c), -1);
+	assert_string_equal(c.error, "file longer than we read");
 }
 
 static bool rule_in(const struct userconf_rule *r, const struct userconf *in)
@@ -388,7 +609,12 @@ static void test_prefixes(void **state)
 	static const char mixed[] =
 		"/* c */ GLOBAL{reply a \"b\"} fport 6667:7000 {hide} lport 5: { random }"
 		" user \"x\" { default { allow spoof } } to h.example { reply \"z\" }\n";
-	static const char *files[] = { lounge, "global { reply \"alice\" }", mixed };
+	static const char forms[] =
+		"global {\n\treply \"UNKNOWN\"\n}\nto 192.0.2.1 {\n\thide\n}\n"
+		"fport 6667:7000 {\n\treply \"ircuser\" \"other\" \"x\"\n}\n"
+		"lport 1024: { reply \"high\" }\nfport :1023 from 127.0.0.1 { reply low }\n";
+	static const char *files[] = { lounge, "global { reply \"alice\" }", mixed,
+	                               forms };
 
 	(void)state;
 	for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
@@ -396,13 +622,17 @@ static void test_prefixes(void **state)
 
 		assert_int_equal(userconf_parse(files[f], len, &full), 0);
 		for (size_t n = 0; n <= len; n++) {
-			if (userconf_parse(files[f], n, &c) != 0) {
+			if (parse(files[f], n) != 0) {
 				assert_int_equal(c.nrules, 0);
 				continue;
 			}
 			assert_true(c.nrules <= full.nrules);
 			for (size_t i = 0; i < c.nrules; i++)
 				assert_true(rule_in(&c.rules[i], &full));
+			/* parse() compared userconf_parse_for with c;
+			 * its rule is one of the whole file's too. */
+			if (one.nrules > 0)
+				assert_true(rule_in(&one.rules[0], &full));
 		}
 	}
 }
@@ -417,6 +647,7 @@ int main(void)
 		cmocka_unit_test(test_ignored),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_prefixes),
+		cmocka_unit_test(test_parse_for_many_rules),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
