@@ -61,7 +61,8 @@ static int resolve_unprivileged(const struct config *c, struct service_user *u,
 	    !capng_have_capability(CAPNG_PERMITTED, CAP_DAC_READ_SEARCH)) {
 		snprintf(err, errsz, "%s needs CAP_DAC_READ_SEARCH for the lookup "
 		         "helper to see into 0700 home directories: start as root, "
-		         "or grant that capability", c->noident ? "noident" : "opt-in");
+		         "or grant that capability", c->noident ? "noident" :
+		         c->opt_in ? "opt-in" : "user-files");
 		return -1;
 	}
 	u->uid = geteuid();

@@ -372,7 +372,7 @@ class SandboxTest(identtest.DaemonTestCase):
     def test_noident_without_the_capability_is_refused_at_start(self):
         """As the service user without CAP_DAC_READ_SEARCH, --noident could
         never work: one line and exit status 2, not a crash-looping helper."""
-        for flag in ('--noident', '--opt-in'):
+        for flag in ('--noident', '--opt-in', '--user-files'):
             argv = self.as_service_user(['sys_chroot', 'setpcap'], '-l',
                                         '%s:%d' % (D, identtest.free_port(D)), flag)
             r = subprocess.run(argv, capture_output=True, text=True, timeout=10)
