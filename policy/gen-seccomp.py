@@ -5,7 +5,7 @@ Each policy file is read as data: one rule a line, a system call name and
 optional argument conditions; several lines for one call are alternatives.
 The output names every call and constant as C source, so a misspelt
 constant fails the build, and a misspelt call fails the unit test that
-resolves every name. @sock and @pidfd stand for descriptor numbers known
+resolves every name. @sock, @pidfd and @nl stand for descriptor numbers known
 only when the filter is loaded (struct seccomp_params); they may only be
 compared for equality. Usage: gen-seccomp.py OUT.c NAME=FILE.policy[+FILE...] ...
 """
@@ -15,7 +15,8 @@ import sys
 COND = re.compile(r"^arg([0-5])\s*(?:&\s*(\S+)\s*)?(==|!=)\s*(\S+)$")
 NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 VALUE = re.compile(r"^(@[a-z]+|[A-Za-z0-9_|()~]+)$")
-PARAMS = {"@sock": "SECCOMP_PARAM_SOCK", "@pidfd": "SECCOMP_PARAM_PIDFD"}
+PARAMS = {"@sock": "SECCOMP_PARAM_SOCK", "@pidfd": "SECCOMP_PARAM_PIDFD",
+          "@nl": "SECCOMP_PARAM_NL"}
 MAX_CONDS = 4
 
 

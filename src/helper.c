@@ -35,6 +35,7 @@
 #include "netlink.h"
 #include "pending.h"
 #include "policy.h"
+#include "relay.h"
 #include "resolver.h"
 #include "seccomp_policy.h"
 #include "sockaddr.h"
@@ -95,6 +96,8 @@ struct helper {
 	struct pending pending;
 	struct lograte lograte;
 	struct resolver res;
+	int ct_sock, fwd_sock;     /* the forwarding roles, or -1 */
+	struct relay relay;
 };
 
 static const struct account failed_account = { .status = ACCOUNT_ERROR };
@@ -230,7 +233,7 @@ static int uf_other_account(void *p, const char *name, uint32_t uid,
 static _Thread_local char uf_text[USERCONF_FILE_MAX + 1];
 static _Thread_local struct userconf uf_conf;
 
-static struct helper the_helper;
+static struct helper the_helper = { .ct_sock = -1, .fwd_sock = -1 };
 
 /* The home's part of a job: the noident/opt-in file, the user file. */
 static void resolve_home(const struct resolver_in *in, struct resolver_out *out,
@@ -574,6 +577,36 @@ static int expire(struct helper *h, uint64_t now)
 
 /* ---- messages from the child ---- */
 
+/* A relayed query's verdict (relay_done_fn): logged, formatted, sent. */
+static int relay_done(void *ctx, const struct pending_query *pq, struct verdict *v,
+                      const char *note, int family, const uint8_t *inner,
+                      unsigned inner_port)
+{
+	struct helper *h = ctx;
+	struct ipc_reply rep;
+	char peer[64] = "?", local[64] = "?", in[64] = "-", res[USERID_MAX + 32];
+	struct host_keys keys;
+
+	memset(&rep, 0, sizeof(rep));
+	rep.type = IPC_REPLY;
+	rep.conn = pq->q.conn;
+	rep.gen = pq->q.gen;
+	rep.len = (uint32_t)policy_format(v, pq->q.server_port, pq->q.client_port,
+	                                  rep.line, sizeof(rep.line));
+	host_keys(pq->t.family, pq->t.remote, &keys);
+	if (lograte_admit(&h->lograte, keys.host, clock_mono_ms())) {
+		sa_addr_text(pq->t.family, pq->t.remote, peer, sizeof(peer));
+		sa_addr_text(pq->t.family, pq->t.local, local, sizeof(local));
+		if (family != 0)
+			sa_addr_text(family, inner, in, sizeof(in));
+		policy_describe(v, res, sizeof(res));
+		log_msg(LOG_LVL_INFO, "query peer=%s local=%s ports=%u,%u result=%s "
+		        "relayed=%s port=%u (%s)", peer, local, pq->q.server_port,
+		        pq->q.client_port, res, in, inner_port, note);
+	}
+	return ipc_send(h->sock, &rep, sizeof(rep), -1, 0);
+}
+
 static int on_query(struct helper *h, const struct ipc_query *q, int fd)
 {
 	struct pending_query pq;
@@ -588,6 +621,8 @@ static int on_query(struct helper *h, const struct ipc_query *q, int fd)
 	close(fd);
 	if (pq.have_tuple && h->cfg->mode != MODE_FIXED)
 		pq.r = nl_lookup(h->nlfd, &pq.t, &pq.uid);
+	if (relay_wanted(&h->relay, &pq))
+		return relay_begin(&h->relay, &pq, clock_mono_ms()) < 0 ? -1 : 0;
 	struct policy_query probe = { pq.r, pq.uid, pq.t.family, pq.t.remote, 0 };
 	unsigned need = policy_needs(h->cfg, &probe);
 	if (need == 0)
@@ -699,6 +734,12 @@ static void preload_name_service(struct helper *h)
 	}
 }
 
+void helper_use_forwarding(int ct_sock, int fwd_sock)
+{
+	the_helper.ct_sock = ct_sock;
+	the_helper.fwd_sock = fwd_sock;
+}
+
 void helper_use_key(uint8_t *key)
 {
 	the_helper.key = key;
@@ -720,6 +761,7 @@ int helper_prepare(const struct config *c, int sock, int child_pidfd)
 	h->home_file = policy_home_file(c);
 	pending_init(&h->pending);
 	lograte_init(&h->lograte);
+	relay_init(&h->relay, c, h->key, h->ct_sock, h->fwd_sock, relay_done, h);
 	if (c->mode != MODE_FIXED) {
 		h->nlfd = nl_open();
 		if (h->nlfd < 0) {
@@ -761,13 +803,18 @@ static void log_summaries(struct helper *h, uint64_t now, bool all)
 		        s.folded, (unsigned long long)s.ms, LOGRATE_BURST);
 }
 
+static int64_t earliest(int64_t a, int64_t b)
+{
+	return a < 0 ? b : b < 0 ? a : a < b ? a : b;
+}
+
 /* The poll time-out: the next deadline or summary, -1 for none. */
 static int wait_ms(const struct helper *h, uint64_t now)
 {
-	int64_t a = pending_next_ms(&h->pending, now);
-	int64_t b = lograte_next_ms(&h->lograte, now);
-	int64_t t = a < 0 ? b : b < 0 ? a : a < b ? a : b;
+	int64_t t = earliest(pending_next_ms(&h->pending, now),
+	                     lograte_next_ms(&h->lograte, now));
 
+	t = earliest(t, relay_next_ms(&h->relay, now));
 	return t > INT32_MAX ? INT32_MAX : (int)t;
 }
 
@@ -808,18 +855,41 @@ static int on_child(struct helper *h)
 	return -1;
 }
 
+/* Answers from the forwarding roles. -1 to go on, else the exit status:
+ * a role that breaks the protocol or goes away ends the helper, and the
+ * monitor restarts every worker. */
+static int on_roles(struct helper *h, const struct pollfd *p, uint64_t now)
+{
+	int rc = 0;
+
+	if (p[0].revents != 0)
+		rc = relay_on_conntrack(&h->relay, now);
+	if (rc == 0 && p[1].revents != 0)
+		rc = relay_on_forwarder(&h->relay, now);
+	if (rc < 0)
+		return send_failed();
+	if (rc > 0) {
+		log_msg(LOG_LVL_ERR, "a forwarding role broke the protocol or went "
+		        "away; restarting the workers");
+		return 1;
+	}
+	return -1;
+}
+
 static int serve(struct helper *h)
 {
 	for (;;) {
 		uint64_t now = clock_mono_ms();
-		if (expire(h, now) < 0)
+		if (expire(h, now) < 0 || relay_expire(&h->relay, now) < 0)
 			return send_failed();
 		log_summaries(h, now, false);
-		struct pollfd p[2] = {
+		struct pollfd p[4] = {
 			{ .fd = h->sock, .events = POLLIN },
 			{ .fd = h->resolving ? resolver_fd(&h->res) : -1, .events = POLLIN },
+			{ .fd = h->ct_sock, .events = POLLIN },
+			{ .fd = h->fwd_sock, .events = POLLIN },
 		};
-		int n = poll(p, 2, wait_ms(h, now));
+		int n = poll(p, 4, wait_ms(h, now));
 		if (n < 0 && errno != EINTR) {
 			log_msg(LOG_LVL_ERR, "helper: poll: %s", strerror(errno));
 			return 1;
@@ -828,8 +898,11 @@ static int serve(struct helper *h)
 			continue;
 		if ((p[1].revents & POLLIN) && on_resolved(h) < 0)
 			return send_failed();
+		int status = on_roles(h, p + 2, clock_mono_ms());
+		if (status >= 0)
+			return status;
 		if (p[0].revents != 0) {
-			int status = on_child(h);
+			status = on_child(h);
 			if (status >= 0)
 				return status;
 		}

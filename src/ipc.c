@@ -88,6 +88,113 @@ int ipc_decode_reply(const void *buf, size_t len, struct ipc_reply *out)
 	return 0;
 }
 
+/* An address field: AF_INET leaves octets 4..15 zero. */
+static int addr_ok(uint16_t family, const uint8_t a[16])
+{
+	static const uint8_t zero[12];
+
+	if (family == AF_INET)
+		return memcmp(a + 4, zero, sizeof(zero)) == 0;
+	return family == AF_INET6;
+}
+
+static int all_zero(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		if (b[i] != 0)
+			return 0;
+	return 1;
+}
+
+int ipc_decode_ct_ask(const void *buf, size_t len, struct ipc_ct_ask *out)
+{
+	if (len != sizeof(*out))
+		return -1;
+	memcpy(out, buf, sizeof(*out));
+	if (out->type != IPC_CT_ASK || out->pad != 0 ||
+	    !port_ok(out->local_port) || !port_ok(out->remote_port) ||
+	    !addr_ok(out->family, out->local) || !addr_ok(out->family, out->remote))
+		return -1;
+	return 0;
+}
+
+/* Largest errno value the kernel hands out (MAX_ERRNO). */
+#define ERRNO_MAX 4095u
+
+int ipc_decode_ct_answer(const void *buf, size_t len, struct ipc_ct_answer *out)
+{
+	if (len != sizeof(*out))
+		return -1;
+	memcpy(out, buf, sizeof(*out));
+	if (out->type != IPC_CT_ANSWER || out->result < CT_FOUND ||
+	    out->result >= CT_RESULT_END)
+		return -1;
+	if (out->result == CT_FOUND)
+		return port_ok(out->inner_port) && addr_ok(out->family, out->inner) &&
+		       out->err == 0 ? 0 : -1;
+	if (out->family != 0 || out->inner_port != 0 ||
+	    !all_zero(out->inner, sizeof(out->inner)))
+		return -1;
+	if (out->result == CT_ERROR)
+		return out->err >= 1 && out->err <= ERRNO_MAX ? 0 : -1;
+	return out->err == 0 ? 0 : -1;
+}
+
+int ipc_decode_fwd_ask(const void *buf, size_t len, struct ipc_fwd_ask *out)
+{
+	if (len != sizeof(*out))
+		return -1;
+	memcpy(out, buf, sizeof(*out));
+	if (out->type != IPC_FWD_ASK || !port_ok(out->port) ||
+	    !port_ok(out->inner_port) || !port_ok(out->server_port) ||
+	    !addr_ok(out->family, out->addr) || out->timeout_ms == 0 ||
+	    out->timeout_ms > FWD_TIMEOUT_MS_MAX)
+		return -1;
+	return 0;
+}
+
+/* A NUL-terminated string filling its field: 1.. octets, zeros after. */
+static int field_ok(const char *f, size_t size, int may_be_empty)
+{
+	size_t n = strnlen(f, size);
+
+	if (n == size || (n == 0 && !may_be_empty))
+		return 0;
+	return all_zero(f + n, size - n);
+}
+
+int ipc_decode_fwd_answer(const void *buf, size_t len, struct ipc_fwd_answer *out)
+{
+	if (len != sizeof(*out))
+		return -1;
+	memcpy(out, buf, sizeof(*out));
+	if (out->type != IPC_FWD_ANSWER || out->failure > FWD_FAILURE_LAST)
+		return -1;
+	if (out->failure != 0)
+		return out->is_userid == 0 && out->server_port == 0 &&
+		       out->client_port == 0 &&
+		       all_zero(out->opsys, sizeof(out->opsys)) &&
+		       all_zero(out->charset, sizeof(out->charset)) &&
+		       all_zero(out->userid, sizeof(out->userid)) &&
+		       all_zero(out->error, sizeof(out->error)) ? 0 : -1;
+	if (!port_ok(out->server_port) || !port_ok(out->client_port) ||
+	    out->is_userid > 1)
+		return -1;
+	/* The text is checked again where the reply is formatted
+	 * (reply_format_userid refuses controls, bad UTF-8, a bad opsys). */
+	if (out->is_userid)
+		return field_ok(out->opsys, sizeof(out->opsys), 0) &&
+		       field_ok(out->charset, sizeof(out->charset), 1) &&
+		       field_ok(out->userid, sizeof(out->userid), 0) &&
+		       all_zero(out->error, sizeof(out->error)) ? 0 : -1;
+	return field_ok(out->error, sizeof(out->error), 0) &&
+	       all_zero(out->opsys, sizeof(out->opsys)) &&
+	       all_zero(out->charset, sizeof(out->charset)) &&
+	       all_zero(out->userid, sizeof(out->userid)) ? 0 : -1;
+}
+
 int ipc_send(int sock, const void *msg, size_t len, int fd, int nonblock)
 {
 	struct iovec iov = { .iov_base = (void *)msg, .iov_len = len };

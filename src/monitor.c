@@ -48,6 +48,7 @@ struct monitor {
 	bool inetd;                  /* serving inetd's one connection */
 	int inetd_fd;                /* it, until the workers have it */
 	pid_t child, helper;
+	pid_t ctrack, forwarder;     /* with forward-network; else 0 */
 	int child_status;
 	int streak;                  /* quick deaths in a row */
 	uint64_t started_ms, restart_at_ms, kill_at_ms;
@@ -108,7 +109,8 @@ static void run_child(struct monitor *m, int sock)
  * the child's pidfd, its own log and what helper_prepare opens: never a
  * listener, a client it was not passed, or the monitor's log socket; with
  * -f its log is standard error, which it keeps (doc/design.md §6). */
-static void run_helper(struct monitor *m, int sock, int child_pidfd)
+static void run_helper(struct monitor *m, int sock, int child_pidfd,
+                       int ct_sock, int fwd_sock)
 {
 	struct keep_fds keep = { .n = 0 };
 	char err[256];
@@ -118,6 +120,9 @@ static void run_helper(struct monitor *m, int sock, int child_pidfd)
 	signal(SIGINT, SIG_IGN);
 	keep_fd(&keep, sock);
 	keep_fd(&keep, child_pidfd);
+	keep_fd(&keep, ct_sock);
+	keep_fd(&keep, fwd_sock);
+	helper_use_forwarding(ct_sock, fwd_sock);
 	helper_use_key(m->key);
 	if (sandbox_helper_identity(&m->user, m->cfg, err, sizeof(err)) < 0 ||
 	    sandbox_keep_fds(&keep, m->cfg->foreground, err, sizeof(err)) < 0) {
@@ -138,6 +143,113 @@ static void run_helper(struct monitor *m, int sock, int child_pidfd)
 	_exit(helper_serve());
 }
 
+/* The conntrack role: the empty root and the service user with
+ * CAP_NET_ADMIN alone, then its netlink socket, then everything else
+ * closed and its filter (doc/design.md §6). It leaves when the helper's
+ * end of its socketpair closes. */
+static void run_ctrack(struct monitor *m, int sock)
+{
+	struct keep_fds keep = { .n = 0 };
+	char err[256];
+	int nl, null;
+
+	worker_init(SIGKILL);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	keyfile_free(m->key);
+	keep_fd(&keep, sock);
+	if (sandbox_ctrack_identity(&m->user, &null, err, sizeof(err)) < 0) {
+		log_msg(LOG_LVL_ERR, "conntrack role: %s", err);
+		_exit(EXIT_SANDBOX);
+	}
+	if ((nl = ctrack_prepare(sock, &keep)) < 0) {
+		log_msg(LOG_LVL_ERR, "conntrack role: cannot open the netfilter netlink "
+		        "socket: %s", strerror(errno));
+		_exit(EXIT_SANDBOX);
+	}
+	if (sandbox_enter_ctrack(m->cfg, &keep, null, sock, nl, err, sizeof(err)) < 0) {
+		log_msg(LOG_LVL_ERR, "conntrack role: %s", err);
+		_exit(EXIT_SANDBOX);
+	}
+	_exit(ctrack_serve());
+}
+
+/* The forwarder: no capability, an empty root, its filter; it too leaves
+ * when the helper's end closes. */
+static void run_forwarder(struct monitor *m, int sock)
+{
+	struct keep_fds keep = { .n = 0 };
+	char err[256];
+
+	worker_init(SIGKILL);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	keyfile_free(m->key);
+	keep_fd(&keep, sock);
+	if (forwarder_prepare(m->cfg, sock) < 0 ||
+	    sandbox_enter_forwarder(&m->user, m->cfg, &keep, sock, err, sizeof(err)) < 0) {
+		log_msg(LOG_LVL_ERR, "forwarder: %s", err);
+		_exit(EXIT_SANDBOX);
+	}
+	_exit(forwarder_serve());
+}
+
+/* Whether any worker of the set runs. */
+static bool any_worker(const struct monitor *m)
+{
+	return m->child > 0 || m->helper > 0 || m->ctrack > 0 || m->forwarder > 0;
+}
+
+static void kill_all(const struct monitor *m, int sig)
+{
+	const pid_t pids[] = { m->child, m->helper, m->ctrack, m->forwarder };
+
+	for (size_t i = 0; i < sizeof(pids) / sizeof(pids[0]); i++)
+		if (pids[i] > 0)
+			kill(pids[i], sig);
+}
+
+/* The forwarding roles, each with a socketpair to the helper; the
+ * helper's ends in helper_ends. Returns 0, or -1 (logged). */
+static int start_roles(struct monitor *m, int helper_ends[2])
+{
+	int ct[2], fw[2];
+
+	helper_ends[0] = helper_ends[1] = -1;
+	if (!config_forwarding(m->cfg))
+		return 0;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ct) < 0)
+		goto fail;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fw) < 0) {
+		close(ct[0]);
+		close(ct[1]);
+		goto fail;
+	}
+	if ((m->ctrack = fork()) == 0) {
+		close(ct[1]);
+		close(fw[0]);
+		close(fw[1]);
+		run_ctrack(m, ct[0]);
+	}
+	if (m->ctrack > 0 && (m->forwarder = fork()) == 0) {
+		close(fw[1]);
+		close(ct[0]);
+		close(ct[1]);
+		run_forwarder(m, fw[0]);
+	}
+	close(ct[0]);
+	close(fw[0]);
+	helper_ends[0] = ct[1];
+	helper_ends[1] = fw[1];
+	if (m->ctrack > 0 && m->forwarder > 0)
+		return 0;
+	m->ctrack = m->ctrack < 0 ? 0 : m->ctrack;
+	m->forwarder = m->forwarder < 0 ? 0 : m->forwarder;
+fail:
+	log_msg(LOG_LVL_ERR, "cannot start the forwarding roles: %s", strerror(errno));
+	return -1;
+}
+
 /* The helper stops a lying child through this pidfd (doc/design.md §6).
  * Opened right after the fork, before the child can have been reaped
  * (only loop() reaps, and SIGCHLD is blocked until then), so it names that
@@ -154,10 +266,21 @@ static int child_pidfd(pid_t child)
 
 static int start_workers(struct monitor *m)
 {
-	int sv[2], pidfd = -1, e;
+	int sv[2], pidfd = -1, e, roles[2];
 
+	if (start_roles(m, roles) < 0) {
+		kill_all(m, SIGKILL);
+		for (int i = 0; i < 2; i++)
+			if (roles[i] >= 0)
+				close(roles[i]);
+		return -1;
+	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		log_msg(LOG_LVL_ERR, "socketpair: %s", strerror(errno));
+		kill_all(m, SIGKILL);
+		for (int i = 0; i < 2; i++)
+			if (roles[i] >= 0)
+				close(roles[i]);
 		return -1;
 	}
 	m->child = fork();
@@ -166,26 +289,32 @@ static int start_workers(struct monitor *m)
 		keyfile_free(m->key);
 		m->key = NULL;
 		close(sv[1]);
+		for (int i = 0; i < 2; i++)
+			if (roles[i] >= 0)
+				close(roles[i]);
 		run_child(m, sv[0]);
 	}
 	if (m->child > 0 && (pidfd = child_pidfd(m->child)) >= 0) {
 		m->helper = fork();
 		if (m->helper == 0) {
 			close(sv[0]);
-			run_helper(m, sv[1], pidfd);
+			run_helper(m, sv[1], pidfd, roles[0], roles[1]);
 		}
 	}
 	e = errno;
 	close(sv[0]);
 	close(sv[1]);
+	for (int i = 0; i < 2; i++)
+		if (roles[i] >= 0)
+			close(roles[i]);
 	if (pidfd >= 0)
 		close(pidfd);
 	if (m->child < 0 || pidfd < 0 || m->helper < 0) {
 		if (m->child < 0 || m->helper < 0)
 			log_msg(LOG_LVL_ERR, "fork: %s", strerror(e));
-		if (m->child > 0)
-			kill(m->child, SIGKILL);
+		m->child = m->child < 0 ? 0 : m->child;
 		m->helper = m->helper < 0 ? 0 : m->helper;
+		kill_all(m, SIGKILL);
 		return -1;
 	}
 	m->started_ms = clock_mono_ms();
@@ -207,7 +336,7 @@ static void stop_workers(struct monitor *m)
 		kill(m->child, SIGTERM);
 	/* With no pair running (a restart is pending) there is nothing to
 	 * force; a deadline set now would kill the next pair. */
-	if (m->kill_at_ms == 0 && (m->child > 0 || m->helper > 0))
+	if (m->kill_at_ms == 0 && any_worker(m))
 		m->kill_at_ms = clock_mono_ms() + STOP_GRACE_MS;
 }
 
@@ -274,15 +403,23 @@ static void reap(struct monitor *m)
 			m->helper = 0;
 			if (!quiet)
 				describe_exit("lookup helper", pid, st);
+		} else if (pid == m->ctrack) {
+			m->ctrack = 0;
+			if (!quiet)
+				describe_exit("conntrack role", pid, st);
+		} else if (pid == m->forwarder) {
+			m->forwarder = 0;
+			if (!quiet)
+				describe_exit("forwarder", pid, st);
 		} else {
 			continue;
 		}
 		/* A pair lives and dies together: they share one socketpair.
 		 * In inetd mode too: a helper that outlives its child (one
 		 * that stopped answering) must not keep the instance up. */
-		if (!m->stopping && (m->child || m->helper))
+		if (!m->stopping && any_worker(m))
 			stop_workers(m);
-		if (!m->child && !m->helper) {
+		if (!any_worker(m)) {
 			m->kill_at_ms = 0;
 			/* A pair stopped to reload is no crash: the next one
 			 * starts at once, whatever its age. */
@@ -372,7 +509,7 @@ static void reload(struct monitor *m)
 	m->user = user;
 	m->streak = 0;
 	log_msg(LOG_LVL_INFO, "configuration reloaded; restarting the workers");
-	m->reloading = m->child > 0 || m->helper > 0;
+	m->reloading = any_worker(m);
 	stop_workers(m);
 }
 
@@ -464,7 +601,7 @@ static int wait_timeout_ms(const struct monitor *m)
 
 	if (m->kill_at_ms)
 		due = m->kill_at_ms;
-	if (!m->stopping && !m->child && !m->helper && m->restart_at_ms < due)
+	if (!m->stopping && !any_worker(m) && m->restart_at_ms < due)
 		due = m->restart_at_ms;
 	if (due == UINT64_MAX)
 		return -1;
@@ -476,13 +613,10 @@ static void on_timer(struct monitor *m)
 	uint64_t now = clock_mono_ms();
 
 	if (m->kill_at_ms && now >= m->kill_at_ms) {
-		if (m->child > 0)
-			kill(m->child, SIGKILL);
-		if (m->helper > 0)
-			kill(m->helper, SIGKILL);
+		kill_all(m, SIGKILL);
 		m->kill_at_ms = 0;
 	}
-	if (!m->stopping && !m->inetd && !m->child && !m->helper &&
+	if (!m->stopping && !m->inetd && !any_worker(m) &&
 	    now >= m->restart_at_ms && start_workers(m) < 0)
 		schedule_restart(m);
 }
@@ -506,7 +640,7 @@ static int loop(struct monitor *m)
 			stop_workers(m);
 		} else if (sig == SIGHUP)
 			reload(m);
-		if ((m->stopping || m->inetd) && !m->child && !m->helper)
+		if ((m->stopping || m->inetd) && !any_worker(m))
 			break;
 		on_timer(m);
 	}

@@ -37,6 +37,9 @@ static inline void keep_fd(struct keep_fds *k, int fd)
  * name-service modules, as the service user, before the filter; serve
  * returns the process exit status. */
 int helper_prepare(const struct config *c, int sock, int child_pidfd);
+/* With forward-network: the helper's ends of the conntrack role's and the
+ * forwarder's socketpairs, before helper_prepare (else both are -1). */
+void helper_use_forwarding(int ct_sock, int fwd_sock);
 /* The token key (from keyfile_load, inherited across fork), before
  * helper_prepare; helper_serve wipes it before it returns. */
 void helper_use_key(uint8_t *key);
@@ -55,6 +58,18 @@ int child_serve(void);
 /* --debug-sandbox: reports the forbidden call nr to the helper's log (from
  * the SIGSYS handler: one sendmsg). */
 void child_report_syscall(int nr);
+
+/* The conntrack role (src/ctrack.c): prepare opens and binds its
+ * NETLINK_NETFILTER socket, as the service user holding CAP_NET_ADMIN,
+ * adds it to keep and returns it (or -1 with errno); serve answers the
+ * helper on sock until it goes away and returns the exit status. */
+int ctrack_prepare(int sock, struct keep_fds *keep);
+int ctrack_serve(void);
+
+/* The forwarder (src/forwarder.c): asks inner ident servers for the
+ * helper on sock, within the configuration's forward-networks. */
+int forwarder_prepare(const struct config *c, int sock);
+int forwarder_serve(void);
 
 /* Exit status of a network child whose helper stopped answering: queries
  * waited past --lookup-timeout and a grace period with no word from it. */

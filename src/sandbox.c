@@ -65,6 +65,13 @@ static int resolve_unprivileged(const struct config *c, struct service_user *u,
 		         c->opt_in ? "opt-in" : "user-files");
 		return -1;
 	}
+	if (config_forwarding(c) &&
+	    !capng_have_capability(CAPNG_PERMITTED, CAP_NET_ADMIN)) {
+		snprintf(err, errsz, "forward-network needs CAP_NET_ADMIN for the "
+		         "conntrack role to read the connection-tracking table: "
+		         "start as root, or grant that capability");
+		return -1;
+	}
 	u->uid = geteuid();
 	u->gid = getegid();
 	u->switch_user = false;
@@ -324,6 +331,72 @@ int sandbox_keep_fds(const struct keep_fds *keep, bool keep_stderr,
 	int null = open_null(err, errsz);
 
 	return null < 0 ? -1 : keep_only(keep, null, keep_stderr, err, errsz);
+}
+
+/* The two forwarding roles share the child's start: the empty root and
+ * the identity (keeping keep, or nothing), no_new_privs, not dumpable. */
+static int enter_role(const struct service_user *u, int keep, char *err,
+                      size_t errsz)
+{
+	struct rlimit none = { 0, 0 };
+
+	if (enter_empty_root(err, errsz) < 0 || drop_identity(u, keep, err, errsz) < 0 ||
+	    check_caps(keep, err, errsz) < 0)
+		return -1;
+	if (setrlimit(RLIMIT_CORE, &none) < 0)
+		return fail(err, errsz, "setrlimit");
+	return lock(false, err, errsz);
+}
+
+/* ... and their end: no processes, no files (set last, with standard
+ * error gone: a log line written to a file would be SIGXFSZ), then
+ * every descriptor but keep, then the filter. */
+static int seal_role(const struct keep_fds *keep, int null,
+                     const struct seccomp_rule *rules, size_t n,
+                     const struct seccomp_params *p, char *err, size_t errsz)
+{
+	struct rlimit none = { 0, 0 };
+
+	if (keep_only(keep, null, false, err, errsz) < 0)
+		return -1;
+	if (setrlimit(RLIMIT_NPROC, &none) < 0 || setrlimit(RLIMIT_FSIZE, &none) < 0)
+		return fail(err, errsz, "setrlimit");
+	return seccomp_apply(rules, n, p, err, errsz);
+}
+
+int sandbox_ctrack_identity(const struct service_user *u, int *null, char *err,
+                            size_t errsz)
+{
+	/* Before the empty root, which has no /dev/null. */
+	*null = open_null(err, errsz);
+	return *null < 0 ? -1 : enter_role(u, CAP_NET_ADMIN, err, errsz);
+}
+
+int sandbox_enter_ctrack(const struct config *c, const struct keep_fds *keep,
+                         int null, int sock, int nl, char *err, size_t errsz)
+{
+	struct seccomp_params p = { .sock = sock, .pidfd = -1, .nl = nl,
+	                            .debug = c->debug_sandbox,
+	                            .report = NULL };
+
+	return seal_role(keep, null, seccomp_ctrack_rules, seccomp_ctrack_count, &p,
+	                 err, errsz);
+}
+
+int sandbox_enter_forwarder(const struct service_user *u, const struct config *c,
+                            const struct keep_fds *keep, int sock,
+                            char *err, size_t errsz)
+{
+	struct seccomp_params p = { .sock = sock, .pidfd = -1, .nl = -1,
+	                            .debug = c->debug_sandbox,
+	                            .report = NULL };
+	/* Before the empty root, which has no /dev/null. */
+	int null = open_null(err, errsz);
+
+	if (null < 0 || enter_role(u, -1, err, errsz) < 0)
+		return -1;
+	return seal_role(keep, null, seccomp_forwarder_rules, seccomp_forwarder_count,
+	                 &p, err, errsz);
 }
 
 int sandbox_enter_helper(const struct config *c, int child_pidfd,

@@ -52,4 +52,22 @@ int sandbox_keep_fds(const struct keep_fds *keep, bool keep_stderr,
 int sandbox_enter_helper(const struct config *c, int child_pidfd,
                          char *err, size_t errsz);
 
+/* The conntrack role's (doc/design.md §2, §6), in two steps: identity
+ * opens /dev/null into *null, enters the empty root and switches to the service user keeping
+ * CAP_NET_ADMIN alone, with its limits, no_new_privs and non-dumpable;
+ * then, once it has opened its netlink socket (ctrack_prepare), enter
+ * closes every descriptor but keep and loads its filter (I/O pinned to
+ * sock and nl). Each returns 0, or -1 with a message. */
+int sandbox_ctrack_identity(const struct service_user *u, int *null, char *err,
+                            size_t errsz);
+int sandbox_enter_ctrack(const struct config *c, const struct keep_fds *keep,
+                         int null, int sock, int nl, char *err, size_t errsz);
+
+/* The forwarder's, whole: the empty root, the service user with no
+ * capability, its limits, every descriptor but keep closed, its filter
+ * (TCP sockets, connect and I/O; the socketpair pinned to sock). */
+int sandbox_enter_forwarder(const struct service_user *u, const struct config *c,
+                            const struct keep_fds *keep, int sock,
+                            char *err, size_t errsz);
+
 #endif

@@ -82,7 +82,7 @@ static int install_trap(const struct seccomp_params *p, char *err, size_t errsz)
  * libseccomp without it fails the load, and the worker does not start. */
 #define KILL_ACTION SCMP_ACT_KILL_PROCESS
 
-/* A rule's value with @sock and @pidfd replaced by the descriptor given;
+/* A rule's value with @sock, @pidfd and @nl replaced by the descriptor given;
  * -1 when the rule names one that was not (0-2 never are: see
  * struct seccomp_params). */
 static int param_value(scmp_datum_t v, const struct seccomp_params *p,
@@ -94,6 +94,8 @@ static int param_value(scmp_datum_t v, const struct seccomp_params *p,
 		fd = p->sock;
 	else if (v == SECCOMP_PARAM_PIDFD)
 		fd = p->pidfd;
+	else if (v == SECCOMP_PARAM_NL)
+		fd = p->nl;
 	else {
 		*out = v;
 		return 0;

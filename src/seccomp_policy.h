@@ -22,6 +22,7 @@
  * values no real argument can have. */
 #define SECCOMP_PARAM_SOCK ((scmp_datum_t)0x7fffc0de00000002ull)
 #define SECCOMP_PARAM_PIDFD ((scmp_datum_t)0x7fffc0de00000003ull)
+#define SECCOMP_PARAM_NL ((scmp_datum_t)0x7fffc0de00000004ull)
 
 struct seccomp_cond {
 	unsigned arg;
@@ -39,6 +40,10 @@ extern const struct seccomp_rule seccomp_netchild_rules[];
 extern const size_t seccomp_netchild_count;
 extern const struct seccomp_rule seccomp_helper_rules[];
 extern const size_t seccomp_helper_count;
+extern const struct seccomp_rule seccomp_ctrack_rules[];
+extern const size_t seccomp_ctrack_count;
+extern const struct seccomp_rule seccomp_forwarder_rules[];
+extern const size_t seccomp_forwarder_count;
 
 /* What a filter is built with. A descriptor of 0-2 (the standard streams,
  * or a field left unset) is never one to pin: a rule that names it makes
@@ -46,6 +51,7 @@ extern const size_t seccomp_helper_count;
 struct seccomp_params {
 	int sock;                    /* for @sock: the child's socketpair end */
 	int pidfd;                   /* for @pidfd: the helper's pidfd of the child */
+	int nl;                      /* for @nl: the conntrack role's netlink socket */
 	bool debug;                  /* trap and report instead of killing */
 	void (*report)(int nr);      /* with debug: called from the SIGSYS
 	                                handler with the call's number, then the

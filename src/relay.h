@@ -1,0 +1,82 @@
+/* The lookup helper's side of forwarding (doc/design.md §2, §5): a query
+ * about a connection no local socket owns, on a host with forward-networks,
+ * goes to the conntrack role ("which inner host?"), then, for an inner
+ * host in a forward-network that is asked, to the forwarder ("ask it"),
+ * and waits here, in a fixed table, until the answers come or its
+ * deadline passes. The helper's loop polls the two sockets and calls in;
+ * every answer is decoded and matched to the query it is for, and
+ * whatever the roles say, the verdict is made here, from the
+ * configuration (forward_reply), never taken from them. */
+#ifndef PRIVIDENT_RELAY_H
+#define PRIVIDENT_RELAY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "pending.h"
+#include "policy.h"
+
+/* Relayed queries waiting at once. Each waits at most forward-timeout
+ * plus RELAY_GRACE_MS; past this many, a relayed query is answered
+ * UNKNOWN-ERROR at once (the forwarder asks at most FWD_SLOTS at once
+ * anyway). */
+#define RELAY_MAX 256
+/* What the conntrack lookup and the reply's way back may add to
+ * forward-timeout before a relayed query is given up. */
+#define RELAY_GRACE_MS 1000
+
+enum relay_stage { RELAY_FREE, RELAY_CONNTRACK, RELAY_FORWARD };
+
+struct relay_entry {
+	enum relay_stage stage;
+	uint32_t gen;              /* in the id: a late answer to a reused
+	                              place is dropped */
+	uint64_t deadline_ms;
+	struct pending_query pq;
+	int inner_family;          /* from conntrack */
+	uint8_t inner[16];
+	uint16_t inner_port;
+};
+
+/* Called with every finished relayed query: its verdict, and for the log
+ * what happened (a static string) and the inner end (family 0 if none). */
+typedef int (*relay_done_fn)(void *ctx, const struct pending_query *pq,
+                             struct verdict *v, const char *note, int family,
+                             const uint8_t *inner, unsigned inner_port);
+
+struct relay {
+	const struct config *cfg;
+	const uint8_t *key;        /* for token networks, or NULL */
+	int ct_sock, fwd_sock;     /* -1: forwarding is off */
+	relay_done_fn done;
+	void *ctx;
+	unsigned used;
+	struct relay_entry e[RELAY_MAX];
+};
+
+void relay_init(struct relay *r, const struct config *c, const uint8_t *key,
+                int ct_sock, int fwd_sock, relay_done_fn done, void *ctx);
+
+/* Whether pq (a lookup that found no local socket) is one to relay. */
+bool relay_wanted(const struct relay *r, const struct pending_query *pq);
+
+/* Starts relaying pq. Returns 0 (it waits), 1 when it was answered at
+ * once (no room, the role would not take it), or -1 when answering
+ * failed (done's -1). */
+int relay_begin(struct relay *r, const struct pending_query *pq, uint64_t now);
+
+/* The conntrack role's and the forwarder's answers waiting on their
+ * sockets. Return -1 when done failed, 1 when the role broke the protocol
+ * or went away (the helper then ends: the monitor restarts every worker),
+ * else 0. */
+int relay_on_conntrack(struct relay *r, uint64_t now);
+int relay_on_forwarder(struct relay *r, uint64_t now);
+
+/* Queries past their deadline: UNKNOWN-ERROR. -1 when done failed. */
+int relay_expire(struct relay *r, uint64_t now);
+
+/* Milliseconds to the next deadline, or -1. */
+int64_t relay_next_ms(const struct relay *r, uint64_t now);
+
+#endif
