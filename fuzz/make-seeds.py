@@ -331,6 +331,40 @@ def userconfs():
     write('userconf', 'lounge-max', full)
 
 
+# ---- forward: a forward-network value, a LF, a split octet, the answer ----
+
+def forwards():
+    def w(name, value, answer=b'', split=0):
+        if isinstance(answer, str):
+            answer = answer.encode('utf-8')
+        write('forward', name, value.encode() + b'\n' + bytes([split]) + answer)
+    w('userid', '10.0.0.0/8', '40000 , 6667 : USERID : UNIX : alice\r\n', 3)
+    w('oidentd', '192.168.0.0/16 1130', '40000,6667:USERID:UNIX:bob\n', 1)
+    w('no-user', 'fd00::/8 token', '40000 , 6667 : ERROR : NO-USER\r\n', 5)
+    w('hidden', '172.16.0.0/12', '40000 , 6667 : ERROR : HIDDEN-USER\r\n')
+    w('invalid-port', '10.0.0.0/8', '40000 , 6667 : ERROR : INVALID-PORT\r\n')
+    w('other-ports', '10.0.0.0/8', '40001 , 6667 : USERID : UNIX : alice\r\n')
+    w('other-os', '10.0.0.0/8', '40000 , 6667 : USERID : WIN32 : Bob Smith\r\n')
+    w('utf8', '10.0.0.0/8', '40000 , 6667 : USERID : UNIX,UTF-8 : j\u00fcrgen\r\n')
+    w('latin1', '10.0.0.0/8',
+      b'40000 , 6667 : USERID : UNIX,ISO-8859-1 : j\xfcrgen\r\n')
+    w('cut', '10.0.0.0/8', '40000 , 6667 : USERID : UNIX : alic')
+    w('empty', '10.0.0.0/8')
+    w('two-lines', '10.0.0.0/8 token',
+      '40000 , 6667 : ERROR : NO-USER\r\n40000 , 6667 : USERID : UNIX : x\r\n', 2)
+    w('too-long', '10.0.0.0/8', '40000 , 6667 : USERID : UNIX : ' + 'u' * 1000)
+    w('padded', '10.0.0.0/8', '40000 , 6667 : USERID : UNIX :' + ' ' * 963 +
+      'alice\r\n', 7)
+    w('fixed', '10.0.0.0/8 reply=guest token', 'garbage\r\n')
+    w('bad-host-bits', '10.0.0.1/8')
+    w('bad-mapped', '::ffff:10.0.0.0/104')
+    w('bad-loopback', '127.0.0.0/8 token')
+    w('bad-port-and-reply', '10.0.0.0/8 113 reply=x')
+    w('bad-word', '10.0.0.0/8 ask')
+    w('v6-host', '2001:db8::1/128 65535 token',
+      '40000 , 6667 : USERID : OTHER : 12345\r\n')
+
+
 def main():
     if sys.byteorder != 'little':
         sys.exit('the binary seeds are laid out for little-endian hosts')
@@ -341,6 +375,7 @@ def main():
     replies()
     tokens()
     userconfs()
+    forwards()
 
 
 main()

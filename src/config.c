@@ -6,9 +6,12 @@
  * checks the settings together, the ranges again from that same table.
  * Nothing here prints: errors go back to the caller as one line of text. */
 #include "config_opts.h"
+#include "forward.h"
 #include "keyfile.h"
 #include "token.h"
+#include "userconf.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -391,6 +394,281 @@ static int set_names(struct config *c, const struct opt *o,
 	return 0;
 }
 
+/* --- forward-network ----------------------------------------------------- */
+
+/* Networks no relayed connection comes from, refused in a forward-network:
+ * loopback (the forwarder would ask this host's own services, privident
+ * included, which nothing there checks), multicast (no TCP), and IPv6
+ * link-local (an address there means nothing without its link, which a
+ * forward-network does not name). */
+static const struct {
+	int family;
+	uint8_t addr[16];
+	unsigned prefix;
+	const char *what;
+} forward_refused[] = {
+	{AF_INET, {127}, 8, "loopback"},
+	{AF_INET, {224}, 4, "multicast"},
+	{AF_INET6, {[15] = 1}, 128, "loopback"},
+	{AF_INET6, {0xff}, 8, "multicast"},
+	{AF_INET6, {0xfe, 0x80}, 10, "link-local"},
+	{AF_INET6, {[10] = 0xff, [11] = 0xff}, 96, "IPv4-mapped"},
+};
+
+/* Whether two networks share an address: the shorter prefix holds the
+ * longer. */
+static bool nets_overlap(int fa, const uint8_t *a, unsigned pa, int fb,
+                         const uint8_t *b, unsigned pb)
+{
+	return fa == fb && forward_prefix_match(a, b, pa < pb ? pa : pb);
+}
+
+/* One word of a value: its start and length. */
+struct word {
+	const char *p;
+	size_t n;
+};
+
+/* The next white-space separated word at *s, or n == 0 at the end. */
+static struct word next_word(const char **s)
+{
+	struct word w;
+
+	*s += strspn(*s, " \t");
+	w.p = *s;
+	w.n = strcspn(*s, " \t");
+	*s += w.n;
+	return w;
+}
+
+static bool word_is(struct word w, const char *lit)
+{
+	return w.n == strlen(lit) && memcmp(w.p, lit, w.n) == 0;
+}
+
+/* Room for a word quoted in a reason: SHOW_MAX characters and "...". */
+static const char *show_word(struct word w, char buf[SHOW_MAX + 4])
+{
+	size_t n = w.n < SHOW_MAX ? w.n : SHOW_MAX;
+
+	memcpy(buf, w.p, n);
+	memcpy(buf + n, w.n > SHOW_MAX ? "..." : "", w.n > SHOW_MAX ? 4 : 1);
+	return buf;
+}
+
+/* "ADDRESS/LENGTH" into n's family, addr and prefix. */
+static int parse_cidr(struct word w, struct forward_net *n, char *why)
+{
+	char text[INET6_ADDRSTRLEN + 1], sb[SHOW_MAX + 4];
+	const char *slash = memchr(w.p, '/', w.n);
+	size_t alen = slash ? (size_t)(slash - w.p) : w.n;
+	unsigned max;
+
+	if (alen >= sizeof text)
+		goto bad;
+	memcpy(text, w.p, alen);
+	text[alen] = '\0';
+	if (inet_pton(AF_INET, text, n->addr) == 1)
+		n->family = AF_INET, max = 32;
+	else if (inet_pton(AF_INET6, text, n->addr) == 1)
+		n->family = AF_INET6, max = 128;
+	else
+		goto bad;
+	if (slash == NULL) {
+		config_seterr(why, REASON_MAX, "'%s' has no prefix length (for one "
+		              "host: %s/%u)", show_word(w, sb), text, max);
+		return -1;
+	}
+	char plen[4] = "";
+	size_t llen = w.n - alen - 1;
+	if (llen < sizeof plen)
+		memcpy(plen, slash + 1, llen), plen[llen] = '\0';
+	if (llen == 0 || llen >= sizeof plen ||
+	    !parse_uint(plen, 0, max, &n->prefix)) {
+		config_seterr(why, REASON_MAX, "'%s': the prefix length must be 0 to "
+		              "%u", show_word(w, sb), max);
+		return -1;
+	}
+	return 0;
+bad:
+	config_seterr(why, REASON_MAX, "'%s' is not a network such as "
+	              "192.168.0.0/16 or fd00::/8", show_word(w, sb));
+	return -1;
+}
+
+/* The network's own checks: host bits, the refused ranges. */
+static int check_cidr(struct word w, const struct forward_net *n, char *why)
+{
+	char sb[SHOW_MAX + 4], text[INET6_ADDRSTRLEN];
+	struct forward_net net = *n;
+	unsigned bits = n->family == AF_INET ? 32 : 128;
+
+	for (unsigned b = n->prefix; b < bits; b++)
+		net.addr[b / 8] &= (uint8_t)~(0x80u >> (b % 8));
+	if (memcmp(net.addr, n->addr, sizeof net.addr) != 0) {
+		config_seterr(why, REASON_MAX, "'%s' has host bits set (the network "
+		              "is %s/%u)", show_word(w, sb),
+		              sa_addr_text(n->family, net.addr, text, sizeof text),
+		              n->prefix);
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof forward_refused / sizeof forward_refused[0];
+	     i++) {
+		if (nets_overlap(n->family, n->addr, n->prefix,
+		                 forward_refused[i].family, forward_refused[i].addr,
+		                 forward_refused[i].prefix)) {
+			config_seterr(why, REASON_MAX, "'%s' holds %s addresses%s",
+			              show_word(w, sb), forward_refused[i].what,
+			              forward_refused[i].prefix == 96 ?
+			              " (write the IPv4 network: a mapped address "
+			              "counts as IPv4)" : "");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* One of the words after the network: PORT, reply=NAME or token. */
+static int parse_option(struct word w, struct forward_net *n, bool *has_port,
+                        char *why)
+{
+	static const char reply_eq[] = "reply=";
+	const size_t rlen = sizeof reply_eq - 1;
+	char sb[SHOW_MAX + 4], num[8] = "";
+
+	if (word_is(w, "token")) {
+		if (n->token)
+			goto twice;
+		n->token = true;
+		return 0;
+	}
+	if (w.n >= rlen && memcmp(w.p, reply_eq, rlen) == 0) {
+		char name[FORWARD_NAME_MAX + 1] = "";
+
+		if (n->reply[0] != '\0')
+			goto twice;
+		if (w.n - rlen <= FORWARD_NAME_MAX)
+			memcpy(name, w.p + rlen, w.n - rlen), name[w.n - rlen] = '\0';
+		if (w.n - rlen > FORWARD_NAME_MAX || !userconf_name_ok(name)) {
+			config_seterr(why, REASON_MAX, "'%s': NAME must be 1 to %d of "
+			              "A-Z a-z 0-9 . _ -", show_word(w, sb),
+			              FORWARD_NAME_MAX);
+			return -1;
+		}
+		strcpy(n->reply, name);
+		return 0;
+	}
+	if (w.n > 0 && strspn(w.p, "0123456789") >= w.n) {
+		if (*has_port)
+			goto twice;
+		if (w.n < sizeof num)
+			memcpy(num, w.p, w.n), num[w.n] = '\0';
+		if (w.n >= sizeof num || !parse_uint(num, 1, PORT_MAX, &n->port)) {
+			config_seterr(why, REASON_MAX, "'%s' is not a port from 1 to %u",
+			              show_word(w, sb), PORT_MAX);
+			return -1;
+		}
+		*has_port = true;
+		return 0;
+	}
+	config_seterr(why, REASON_MAX, "'%s' is not a port, reply=NAME or token",
+	              show_word(w, sb));
+	return -1;
+twice:
+	config_seterr(why, REASON_MAX, "'%s': only one %s may be given",
+	              show_word(w, sb), word_is(w, "token") ? "token" :
+	              w.n >= rlen && memcmp(w.p, reply_eq, rlen) == 0 ?
+	              "reply=NAME" : "port");
+	return -1;
+}
+
+int config_parse_forward(const char *s, struct forward_net *out, char *why,
+                         size_t whysz)
+{
+	struct forward_net n = {.port = FORWARD_DEFAULT_PORT};
+	char reason[REASON_MAX];
+	bool has_port = false;
+	struct word w = next_word(&s);
+
+	if (w.n == 0) {
+		config_seterr(why, whysz, "needs a network such as 192.168.0.0/16 "
+		              "or fd00::/8");
+		return -1;
+	}
+	if (parse_cidr(w, &n, reason) != 0 || check_cidr(w, &n, reason) != 0)
+		goto fail;
+	for (w = next_word(&s); w.n > 0; w = next_word(&s))
+		if (parse_option(w, &n, &has_port, reason) != 0)
+			goto fail;
+	if (has_port && n.reply[0] != '\0') {
+		config_seterr(why, whysz, "a port and reply=NAME exclude each other "
+		              "(reply=NAME asks nobody)");
+		return -1;
+	}
+	if (n.reply[0] != '\0')
+		n.port = 0;
+	*out = n;
+	return 0;
+fail:
+	config_seterr(why, whysz, "%s", reason);
+	return -1;
+}
+
+void config_format_forward(const struct forward_net *n, char *buf,
+                           size_t size)
+{
+	char text[INET6_ADDRSTRLEN], port[8] = "";
+
+	if (n->reply[0] == '\0' && n->port != FORWARD_DEFAULT_PORT)
+		snprintf(port, sizeof port, " %u", n->port % 100000);
+	snprintf(buf, size, "%s/%u%s%s%s%s",
+	         sa_addr_text(n->family, n->addr, text, sizeof text), n->prefix,
+	         port, n->reply[0] ? " reply=" : "", n->reply,
+	         n->token ? " token" : "");
+}
+
+/* The same network as one already listed: which would apply could only be
+ * guessed. Its index, or -1. */
+static int forward_dup(const struct forward_net *list, unsigned n,
+                       const struct forward_net *f)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (list[i].family == f->family && list[i].prefix == f->prefix &&
+		    forward_prefix_match(list[i].addr, f->addr, f->prefix))
+			return (int)i;
+	return -1;
+}
+
+/* Like listen: a source's first forward-network replaces earlier sources'
+ * list. Networks may nest (the longest prefix applies); the same network
+ * twice is refused. */
+static int set_forward(struct config *c, const struct opt *o,
+                       enum config_source src, const char *v, char *why)
+{
+	struct forward_net f;
+	char text[FORWARD_NET_TEXT_MAX];
+	unsigned n = c->forward_src == src ? c->nforward : 0;
+
+	(void)o;
+	if (config_parse_forward(v, &f, why, REASON_MAX) != 0)
+		return -1;
+	if (n >= FORWARD_NETWORKS_MAX) {
+		config_seterr(why, REASON_MAX, "more than %d networks",
+		              FORWARD_NETWORKS_MAX);
+		return -1;
+	}
+	if (forward_dup(c->forward, n, &f) >= 0) {
+		config_format_forward(&f, text, sizeof text);
+		config_seterr(why, REASON_MAX, "'%s': that network is listed already",
+		              text);
+		return -1;
+	}
+	c->forward_src = src;
+	c->forward[n] = f;
+	c->nforward = n + 1;
+	return 0;
+}
+
 static int set_cli_only(struct config *c, const struct opt *o,
                         enum config_source src, const char *v, char *why)
 {
@@ -406,6 +684,7 @@ static setter_fn *const setters[] = {
 	[K_LISTEN] = set_listen,     [K_CONFIG] = set_cli_only,
 	[K_KEYPATH] = set_keypath,   [K_PERIOD] = set_period,
 	[K_UIDS] = set_uids,         [K_NAMES] = set_names,
+	[K_FORWARD] = set_forward,
 	[K_HELP] = set_cli_only,     [K_VERSION] = set_cli_only,
 };
 
@@ -428,6 +707,8 @@ void config_defaults(struct config *c)
 	c->hide_uid[0] = (struct uid_range){0, 0};
 	c->nhide_uid = 1;
 	c->hide_uid_src = SRC_DEFAULT;
+	c->forward_src = SRC_DEFAULT;
+	c->forward_timeout = DEFAULT_FORWARD_TIMEOUT;
 }
 
 int config_set(struct config *c, enum config_source src, const char *key,
@@ -734,6 +1015,72 @@ static int validate_privacy(const struct config *c, char *err, size_t errsz)
 	return 0;
 }
 
+bool config_forwarding(const struct config *c)
+{
+	return c->nforward > 0;
+}
+
+bool config_needs_token_key(const struct config *c)
+{
+	if (c->mode == MODE_TOKEN)
+		return true;
+	for (unsigned i = 0; i < c->nforward && i < FORWARD_NETWORKS_MAX; i++)
+		if (c->forward[i].token)
+			return true;
+	return false;
+}
+
+/* A forward_net as config_parse_forward leaves it. */
+static bool forward_net_ok(const struct forward_net *f)
+{
+	unsigned bits = f->family == AF_INET ? 32 : f->family == AF_INET6 ? 128 : 0;
+
+	if (bits == 0 || f->prefix > bits)
+		return false;
+	if (f->reply[0] != '\0')
+		return f->port == 0 && userconf_name_ok(f->reply) &&
+		       strnlen(f->reply, sizeof f->reply) < sizeof f->reply;
+	return f->port >= 1 && f->port <= PORT_MAX;
+}
+
+/* doc/design.md §5: forwarding answers for connections no local socket
+ * owns, which the modes that look nothing up never find. */
+static int validate_forward(const struct config *c, char *err, size_t errsz)
+{
+	char text[FORWARD_NET_TEXT_MAX];
+
+	if (c->nforward > FORWARD_NETWORKS_MAX) {
+		config_seterr(err, errsz, "forward-network: more than %d networks",
+		              FORWARD_NETWORKS_MAX);
+		return -1;
+	}
+	for (unsigned i = 0; i < c->nforward; i++) {
+		if (!forward_net_ok(&c->forward[i])) {
+			config_seterr(err, errsz, "forward-network: network %u is "
+			              "malformed", i + 1);
+			return -1;
+		}
+		if (forward_dup(c->forward, i, &c->forward[i]) >= 0) {
+			config_format_forward(&c->forward[i], text, sizeof text);
+			config_seterr(err, errsz, "forward-network: '%s' is listed "
+			              "twice", text);
+			return -1;
+		}
+	}
+	if (c->nforward > 0 && c->mode == MODE_FIXED) {
+		config_seterr(err, errsz, "forward-network makes no sense with reply = "
+		              "fixed:NAME, which looks nothing up and so never finds "
+		              "a connection this host only relays");
+		return -1;
+	}
+	if (c->nforward > 0 && c->mode == MODE_HIDDEN) {
+		config_seterr(err, errsz, "forward-network makes no sense with reply = "
+		              "hidden, which hides everyone");
+		return -1;
+	}
+	return 0;
+}
+
 int config_validate(const struct config *c, char *err, size_t errsz)
 {
 	if (validate_ranges(c, err, errsz) != 0 ||
@@ -757,6 +1104,8 @@ int config_validate(const struct config *c, char *err, size_t errsz)
 		config_seterr(err, errsz, "reply: fixed needs a valid NAME");
 		return -1;
 	}
+	if (validate_forward(c, err, errsz) != 0)
+		return -1;
 	return validate_privacy(c, err, errsz);
 }
 

@@ -22,6 +22,20 @@
 #define LOOKUP_TIMEOUT_MAX 30
 #define DEFAULT_USER "_privident"
 
+/* forward-timeout (doc/design.md §7): how long the forwarder waits for an
+ * inner host's ident server, connecting included. IRC servers wait 5 to 7
+ * seconds in all; 3 leaves room for the conntrack lookup and the reply's
+ * way back. Above 10 no querier is still waiting. */
+#define DEFAULT_FORWARD_TIMEOUT 3
+#define FORWARD_TIMEOUT_MIN 1
+#define FORWARD_TIMEOUT_MAX 10
+/* The port an inner host's ident server listens on when the value names
+ * none: RFC 1413's. */
+#define FORWARD_DEFAULT_PORT 113
+/* A forward-network's fixed reply: the rules of a name chosen in a user
+ * file (userconf_name_ok), 1 to 32 of [A-Za-z0-9._-]. */
+#define FORWARD_NAME_MAX 32
+
 enum reply_mode {
 	MODE_USER,  /* the login name (default) */
 	MODE_UID,   /* the numeric uid, sent as OTHER */
@@ -39,6 +53,18 @@ struct uid_range {
  * repeatable key (listen) given in a source replaces what earlier sources
  * gave, and accumulates within that source. */
 enum config_source { SRC_DEFAULT, SRC_FILE, SRC_CLI };
+
+/* One forward-network (doc/design.md §5): an inner network whose hosts'
+ * connections this host relays (NAT), and how to answer for them. */
+struct forward_net {
+	int family;                 /* AF_INET or AF_INET6 (never IPv4-mapped) */
+	uint8_t addr[16];           /* the network, host bits zero; AF_INET:
+	                               the first 4 octets, the rest zero */
+	unsigned prefix;            /* its length in bits: 0-32 or 0-128 */
+	unsigned port;              /* the inner ident server's; 0 with reply */
+	bool token;                 /* send a token of the inner user instead */
+	char reply[FORWARD_NAME_MAX + 1]; /* "": ask; else the fixed name */
+};
 
 struct config {
 	bool foreground;
@@ -75,6 +101,12 @@ struct config {
 	enum config_source user_replies_src;
 	bool user_reply_any_name;  /* a chosen reply may be another's login */
 	bool user_reply_overrides; /* ... and replaces reply = uid or token */
+	/* Relayed connections (doc/design.md §5): forwarding is on when
+	 * nforward > 0. */
+	struct forward_net forward[FORWARD_NETWORKS_MAX];
+	unsigned nforward;
+	enum config_source forward_src;
+	unsigned forward_timeout;  /* seconds an inner host has to answer */
 };
 
 void config_defaults(struct config *c);
@@ -100,12 +132,38 @@ int config_load_file(struct config *c, const char *path, bool must_exist,
  * hide-uid's value, and privident-token's --uid-range. */
 bool config_parse_uid_range(const char *s, struct uid_range *r);
 
+/* One forward-network value: "CIDR [PORT] [reply=NAME] [token]", words
+ * separated by white space, the network first, the others in any order,
+ * each at most once. CIDR: an IPv4 or IPv6 network with its prefix length
+ * and no host bits set, not IPv4-mapped (a mapped address counts as IPv4),
+ * holding no loopback, multicast or IPv6 link-local address; PORT: 1-65535
+ * (default FORWARD_DEFAULT_PORT), not with reply=NAME, which asks nobody;
+ * NAME: 1 to FORWARD_NAME_MAX of [A-Za-z0-9._-]. Returns 0, or -1 with a
+ * one-line reason quoting the value in why (out is then unchanged). */
+int config_parse_forward(const char *s, struct forward_net *out, char *why,
+                         size_t whysz);
+
+/* A forward-network as text, in the form config_parse_forward reads:
+ * "192.168.0.0/16", "fd00::/8 1130 token", "10.0.0.0/8 reply=guest". */
+#define FORWARD_NET_TEXT_MAX \
+	(INET6_ADDRSTRLEN + 4 + 6 + 7 + FORWARD_NAME_MAX + 6 + 1)
+void config_format_forward(const struct forward_net *n, char *buf,
+                           size_t size);
+
 /* Whether uid is hidden whatever the mode: uid 0 always, and hide-uid. */
 bool config_uid_hidden(const struct config *c, uint32_t uid);
 
 /* Whether the helper must look at per-user files (noident, opt-in,
  * user-files). */
 bool config_reads_home(const struct config *c);
+
+/* Whether connections this host only relays are answered for: at least one
+ * forward-network. */
+bool config_forwarding(const struct config *c);
+
+/* Whether the token key is needed: reply = token, or a forward-network
+ * with token. */
+bool config_needs_token_key(const struct config *c);
 
 /* Checks that the settings make sense together. */
 int config_validate(const struct config *c, char *err, size_t errsz);

@@ -32,6 +32,7 @@ enum kind {
 	K_PERIOD,  /* the token rotation period */
 	K_UIDS,    /* a uid range to hide, repeatable */
 	K_NAMES,   /* accounts and @groups, repeatable */
+	K_FORWARD, /* an inner network to answer for, repeatable */
 	K_CONFIG,  /* command line only: the file to read */
 	K_HELP,    /* command line only */
 	K_VERSION, /* command line only */
@@ -103,6 +104,18 @@ struct opt {
 	  "answer UNKNOWN-ERROR when the name service has not answered\n"     \
 	  "        in this long (" STR(LOOKUP_TIMEOUT_MIN) "-"                  \
 	  STR(LOOKUP_TIMEOUT_MAX) ", default " STR(DEFAULT_LOOKUP_TIMEOUT) ")") \
+	X("forward-network", "    ", K_FORWARD, 0, 0, 0, NULL, " NETWORK",     \
+	  "answer for connections this host relays (NAT) from hosts in\n"    \
+	  "        NETWORK, \"CIDR [PORT] [reply=NAME] [token]\": ask the\n"     \
+	  "        inner host's ident server at PORT (" STR(FORWARD_DEFAULT_PORT)\
+	  " if none), or send\n"                                              \
+	  "        NAME without asking; token: a pseudonym instead; repeatable")  \
+	X("forward-timeout", "    ", K_UINT, F(forward_timeout),              \
+	  FORWARD_TIMEOUT_MIN, FORWARD_TIMEOUT_MAX, "a whole number of seconds",\
+	  " SECONDS",                                                         \
+	  "answer UNKNOWN-ERROR when an inner host has not answered in\n"    \
+	  "        this long (" STR(FORWARD_TIMEOUT_MIN) "-"                    \
+	  STR(FORWARD_TIMEOUT_MAX) ", default " STR(DEFAULT_FORWARD_TIMEOUT) ")") \
 	X("max-connections", "    ", K_UINT, F(max_connections), 1,           \
 	  MAX_CONNECTIONS_MAX, "a whole number", " N",                        \
 	  "open client connections in all (1-" STR(MAX_CONNECTIONS_MAX)       \

@@ -68,4 +68,16 @@
  * file compares its account against them one by one. */
 #define USER_REPLIES_MAX 32
 
+/* forward-network entries kept (doc/design.md §7): a gateway lists its LAN,
+ * a container bridge or two, and their IPv6 prefixes; each relayed query
+ * compares its inner address against them one by one. */
+#define FORWARD_NETWORKS_MAX 32
+
+/* Longest reply line read from an inner host's ident server, its line end
+ * included. RFC 1413 lets a client abort a connection that sent 1000
+ * characters without an end of line; the longest reply privident
+ * would accept (REPLY_MAX) fits with room for a sloppy server's white
+ * space, and the forwarder never holds more than this per query. */
+#define FORWARD_REPLY_MAX 1000
+
 #endif

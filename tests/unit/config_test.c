@@ -1198,6 +1198,62 @@ static void test_build_cli_overrides_file(void **state)
 	unlink(path);
 }
 
+/* --- forwarding (the value's every form and error: forward_test.c) ------ */
+
+static void test_forward_keys(void **state)
+{
+	static const char text[] = "forward-network = 192.168.0.0/16\n"
+	                           "forward-network = fd00::/8 1130 token\n"
+	                           "forward-timeout = 7\n";
+	char path[64];
+	char *a1[] = {"privident", "-c", path, "--forward-network",
+	              "10.0.0.0/8 reply=guest", "--forward-timeout=2", NULL};
+	char *a2[] = {"privident", "-c", path, "--reply", "hidden", NULL};
+	char *a3[] = {"privident", "-c", path, "--forward-network", "10.0.0.0/8",
+	              "--forward-network", "10.0.0.0/8 token", NULL};
+
+	(void)state;
+	assert_int_equal(c.nforward, 0);
+	assert_int_equal(c.forward_src, SRC_DEFAULT);
+	assert_int_equal(c.forward_timeout, DEFAULT_FORWARD_TIMEOUT);
+	assert_false(config_forwarding(&c));
+	assert_int_equal(config_validate(&c, err, sizeof err), 0);
+	set_ok("forward-timeout", "10");
+	set_bad("forward-timeout", "11");
+	set_bad("forward-network", "10.0.0.0/8 ask");
+	set_bad("forward-network", "");
+
+	write_temp(path, text, sizeof text - 1);
+	cli_ok(ARGC(a1), a1);
+	assert_int_equal(config_build(&c, &cli, err, sizeof err), 0);
+	assert_int_equal(c.nforward, 1);  /* the command line replaces */
+	assert_string_equal(c.forward[0].reply, "guest");
+	assert_int_equal(c.forward_src, SRC_CLI);
+	assert_int_equal(c.forward_timeout, 2);
+	assert_true(config_forwarding(&c));
+	assert_false(config_needs_token_key(&c));
+
+	cli_ok(ARGC(a2), a2);
+	assert_int_equal(config_build(&c, &cli, err, sizeof err), -1);
+	assert_string_equal(err, "forward-network makes no sense with reply = "
+	                    "hidden, which hides everyone");
+
+	cli_ok(ARGC(a3), a3);
+	assert_int_equal(config_build(&c, &cli, err, sizeof err), -1);
+	assert_string_equal(err, "--forward-network: '10.0.0.0/8 token': that "
+	                    "network is listed already");
+
+	cli_ok(3, a3);
+	assert_int_equal(config_build(&c, &cli, err, sizeof err), 0);
+	assert_int_equal(c.nforward, 2);
+	assert_int_equal(c.forward_src, SRC_FILE);
+	assert_int_equal(c.forward[1].port, 1130);
+	assert_true(c.forward[1].token);
+	assert_int_equal(c.forward_timeout, 7);
+	assert_true(config_needs_token_key(&c));
+	unlink(path);
+}
+
 static void test_build_errors(void **state)
 {
 	char path[64], want[160];
@@ -1421,6 +1477,7 @@ int main(void)
 		T(test_cli_errors),
 		T(test_cli_too_many),
 		T(test_build_cli_overrides_file),
+		T(test_forward_keys),
 		T(test_build_errors),
 		T(test_build_default_path),
 		T(test_validate),
