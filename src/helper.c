@@ -579,8 +579,7 @@ static int expire(struct helper *h, uint64_t now)
 
 /* A relayed query's verdict (relay_done_fn): logged, formatted, sent. */
 static int relay_done(void *ctx, const struct pending_query *pq, struct verdict *v,
-                      const char *note, int family, const uint8_t *inner,
-                      unsigned inner_port)
+                      const struct relay_note *n)
 {
 	struct helper *h = ctx;
 	struct ipc_reply rep;
@@ -597,12 +596,13 @@ static int relay_done(void *ctx, const struct pending_query *pq, struct verdict 
 	if (lograte_admit(&h->lograte, keys.host, clock_mono_ms())) {
 		sa_addr_text(pq->t.family, pq->t.remote, peer, sizeof(peer));
 		sa_addr_text(pq->t.family, pq->t.local, local, sizeof(local));
-		if (family != 0)
-			sa_addr_text(family, inner, in, sizeof(in));
+		if (n->family != 0)
+			sa_addr_text(n->family, n->inner, in, sizeof(in));
 		policy_describe(v, res, sizeof(res));
 		log_msg(LOG_LVL_INFO, "query peer=%s local=%s ports=%u,%u result=%s "
-		        "relayed=%s port=%u (%s)", peer, local, pq->q.server_port,
-		        pq->q.client_port, res, in, inner_port, note);
+		        "relayed=%s,%u%s%s (%s)", peer, local, pq->q.server_port,
+		        pq->q.client_port, res, in, n->inner_port,
+		        n->answer[0] != '\0' ? " inner=" : "", n->answer, n->what);
 	}
 	return ipc_send(h->sock, &rep, sizeof(rep), -1, 0);
 }

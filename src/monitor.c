@@ -440,7 +440,7 @@ static int load_key(const struct config *c, uint8_t **key, char *err,
                     size_t errsz)
 {
 	*key = NULL;
-	if (c->mode != MODE_TOKEN)
+	if (!config_needs_token_key(c))
 		return 0;
 	*key = keyfile_load(c->token_key, err, errsz);
 	return *key != NULL ? 0 : -1;

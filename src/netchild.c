@@ -699,7 +699,13 @@ static uint64_t helper_due_ms(const struct child *ch)
 {
 	if (ch->asked == 0)
 		return 0;
-	return ch->helper_ms + (uint64_t)ch->cfg->lookup_timeout * 1000 + HELPER_GRACE_MS;
+	/* The longest a query may wait in the helper: the name service's
+	 * deadline, or a relayed query's (the forwarder's, plus the way to it
+	 * and back), whichever is longer. */
+	unsigned wait_s = ch->cfg->lookup_timeout;
+	if (config_forwarding(ch->cfg) && ch->cfg->forward_timeout + 1 > wait_s)
+		wait_s = ch->cfg->forward_timeout + 1;
+	return ch->helper_ms + (uint64_t)wait_s * 1000 + HELPER_GRACE_MS;
 }
 
 static int next_timeout_ms(const struct child *ch)

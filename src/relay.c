@@ -2,6 +2,7 @@
 #include "relay.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -49,14 +50,52 @@ static struct relay_entry *entry_of(struct relay *r, uint32_t id,
 	return &r->e[i];
 }
 
+/* The note of e, its place then freed. */
+static void take(struct relay *r, struct relay_entry *e, const char *what,
+                 struct relay_note *n, struct pending_query *pq)
+{
+	memset(n, 0, sizeof(*n));
+	n->what = what;
+	n->family = e->inner_family;
+	memcpy(n->inner, e->inner, sizeof(n->inner));
+	n->inner_port = e->inner_port;
+	*pq = e->pq;
+	e->stage = RELAY_FREE;
+	r->used--;
+}
+
+/* "USERID:UNIX:name" or "ERROR:NO-USER", every octet of the inner
+ * server's shown as ident_visible shows it. */
+static void describe_answer(const struct forward_result *res, char *out, size_t size)
+{
+	const struct ident_reply *rep = &res->reply;
+	char id[IDENT_VISIBLE_MAX];
+
+	if (res->failure != FORWARD_OK) {
+		out[0] = '\0';
+		return;
+	}
+	if (!rep->is_userid) {
+		(void)ident_visible(rep->error, strlen(rep->error), id, sizeof(id));
+		snprintf(out, size, "ERROR:%s", id);
+		return;
+	}
+	char os[OPSYS_MAX * 8 + 1];
+	(void)ident_visible(rep->opsys, strlen(rep->opsys), os, sizeof(os));
+	(void)ident_visible(rep->userid, strlen(rep->userid), id, sizeof(id));
+	snprintf(out, size, "USERID:%s:%s", os, id);
+}
+
 /* A verdict for a relayed query, then its place is free. */
 static int finish(struct relay *r, struct relay_entry *e,
                   const struct forward_net *net, const struct forward_result *res,
-                  const char *note)
+                  const char *what)
 {
 	struct verdict v;
 	struct timespec now;
 	struct forward_ctx fc;
+	struct relay_note n;
+	struct pending_query pq;
 
 	clock_gettime(CLOCK_REALTIME, &now);
 	memset(&fc, 0, sizeof(fc));
@@ -67,22 +106,20 @@ static int finish(struct relay *r, struct relay_entry *e,
 	fc.now = (int64_t)now.tv_sec;
 	fc.key = r->key;
 	forward_reply(r->cfg, net, res, &fc, &v);
-	struct pending_query pq = e->pq;
-	int fam = e->inner_family;
-	uint8_t inner[16];
-	memcpy(inner, e->inner, sizeof(inner));
-	unsigned port = e->inner_port;
-	e->stage = RELAY_FREE;
-	r->used--;
-	return r->done(r->ctx, &pq, &v, note, fam, inner, port);
+	take(r, e, what, &n, &pq);
+	if (res != NULL)
+		describe_answer(res, n.answer, sizeof(n.answer));
+	return r->done(r->ctx, &pq, &v, &n);
 }
 
 /* A relayed query that ends in an error of its own (no inner host, a
  * failure on the way): NO-USER or UNKNOWN-ERROR, through mask-errors. */
 static int finish_error(struct relay *r, struct relay_entry *e,
-                        enum reply_error err, const char *note)
+                        enum reply_error err, const char *what)
 {
 	struct verdict v;
+	struct relay_note n;
+	struct pending_query pq;
 
 	memset(&v, 0, sizeof(v));
 	v.err = err;
@@ -91,14 +128,8 @@ static int finish_error(struct relay *r, struct relay_entry *e,
 		v.masked = err;
 		v.err = REPLY_UNKNOWN_ERROR;
 	}
-	struct pending_query pq = e->pq;
-	int fam = e->inner_family;
-	uint8_t inner[16];
-	memcpy(inner, e->inner, sizeof(inner));
-	unsigned port = e->inner_port;
-	e->stage = RELAY_FREE;
-	r->used--;
-	return r->done(r->ctx, &pq, &v, note, fam, inner, port);
+	take(r, e, what, &n, &pq);
+	return r->done(r->ctx, &pq, &v, &n);
 }
 
 static struct relay_entry *free_entry(struct relay *r)

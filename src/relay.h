@@ -16,6 +16,7 @@
 #include "config.h"
 #include "pending.h"
 #include "policy.h"
+#include "replyparse.h"
 
 /* Relayed queries waiting at once. Each waits at most forward-timeout
  * plus RELAY_GRACE_MS; past this many, a relayed query is answered
@@ -39,11 +40,21 @@ struct relay_entry {
 	uint16_t inner_port;
 };
 
-/* Called with every finished relayed query: its verdict, and for the log
- * what happened (a static string) and the inner end (family 0 if none). */
+/* What the log says of a relayed query beside its result: what happened
+ * (a static string), the inner end (family 0 if none), and what the inner
+ * server answered, made visible ("" if nothing): the trace of a forwarded
+ * token, which privident-token cannot invert. */
+struct relay_note {
+	const char *what;
+	int family;
+	uint8_t inner[16];
+	unsigned inner_port;
+	char answer[OPSYS_MAX * 8 + IDENT_VISIBLE_MAX + 16];
+};
+
+/* Called with every finished relayed query. */
 typedef int (*relay_done_fn)(void *ctx, const struct pending_query *pq,
-                             struct verdict *v, const char *note, int family,
-                             const uint8_t *inner, unsigned inner_port);
+                             struct verdict *v, const struct relay_note *note);
 
 struct relay {
 	const struct config *cfg;
