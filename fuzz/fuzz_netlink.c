@@ -29,6 +29,7 @@
 #include <linux/sock_diag.h>
 
 #include "fuzz.h"
+#include "fuzz_tuple.h"
 #include "netlink.h"
 
 enum {
@@ -39,35 +40,6 @@ enum {
 	                       after a spelt-out tuple, else the reply's
 	                       idiag_if */
 };
-
-/* family, local[16], remote[16], local port, remote port */
-#define TUPLE_BYTES (1 + 16 + 16 + 2 + 2)
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof v);
-	return v;
-}
-
-/* The tuple spelt out in the input; any family value at all. */
-static void tuple_from_input(const uint8_t *p, struct tcp_tuple *t)
-{
-	static const int families[] = { AF_INET, AF_INET6, AF_UNSPEC, AF_UNIX };
-
-	memset(t, 0, sizeof *t);
-	t->family = families[p[0] % 4];
-	memcpy(t->local, p + 1, 16);
-	memcpy(t->remote, p + 17, 16);
-	t->local_port = get16(p + 33);
-	t->remote_port = get16(p + 35);
-}
 
 /* The tuple the reply's inet_diag_msg describes, as the helper would have
  * asked it: an AF_INET tuple takes the first four bytes of an AF_INET

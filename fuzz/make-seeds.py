@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes the seed corpora in fuzz/corpus/<target>/ (the files named
-seed-*). The binary ones (ipc, netlink) are built here from the structures'
+seed-*). The binary ones (ipc, netlink, ctnl) are built here from the structures'
 layouts on x86-64 (little-endian), so that they can be read and changed;
 reproducers of fixed bugs live beside them under other names (crash-*,
 bug-*) and are not touched. Run from anywhere: fuzz/make-seeds.py"""
@@ -154,6 +154,114 @@ def netlinks():
     tup_ll = bytes([1]) + ll1 + ll2 + struct.pack('>HH', 6193, 23)
     nl('link-local-other-link', FROM_INPUT | SCOPED, 12, nlmsg(SOCK_DIAG_BY_FAMILY, 12, ll),
        tup_ll + struct.pack('<I', 4))
+
+
+# ---- ctnl: flags, seq, port id, [tuple], reply (conntrack) ---------------
+
+CT_FROM_INPUT, CT_SEQ_FROM_REPLY, CT_PID_FROM_REPLY, CT_FAMILY6 = 1, 2, 4, 8
+CT_FROM_REPLY = CT_SEQ_FROM_REPLY | CT_PID_FROM_REPLY
+CT_NEW, CT_GET = 0x0100, 0x0101
+NLA_F_NESTED = 0x8000
+CTA_TUPLE_ORIG, CTA_TUPLE_REPLY, CTA_STATUS, CTA_ZONE = 1, 2, 3, 18
+CTA_TUPLE_IP, CTA_TUPLE_PROTO, CTA_TUPLE_ZONE = 1, 2, 3
+
+# Datagrams the real kernel (Linux 6.18) sent ctprobe in
+# tests/integration/test_conntrack.py; the same bytes as in
+# tests/unit/ctnl_test.c.
+REAL = {    'found4-entry': bytes.fromhex(
+        'd40000000001020001000000451c000002000000340001801400018008000100'
+        'c612010208000200c61202021c000280050001000600000006000200a0aa0000'
+        '060003001a0b0000340002801400018008000100c612020208000200c6120201'
+        '1c0002800500010006000000060002001a0b000006000300505c000008000300'
+        '0000019e080008000000000008000c00c3e5796c08000b000000000208000700'
+        '0006977f300004802c0001800500010003000000050002000a00000005000300'
+        '0a00000006000400230000000600050023000000'),
+    'found4-ack': bytes.fromhex(
+        '240000000200000101000000451c000000000000480000000101050001000000'
+        '00000000'),
+    'enoent4-error': bytes.fromhex(
+        '5c0000000200000001000000461c0000feffffff480000000101050001000000'
+        '0000000002000000340002801400018008000100c612020208000200c6120201'
+        '1c0002800500010006000000060002001a0c000006000300505c0000'),
+    'found6-entry': bytes.fromhex(
+        '040100000001020001000000481c00000a0000004c0001802c00018014000300'
+        'fd00141300000000000000000000000214000400fd0014140000000000000000'
+        '000000021c000280050001000600000006000200a0aa0000060003001a0b0000'
+        '4c0002802c00018014000300fd00141400000000000000000000000214000400'
+        'fd0014140000000000000000000000011c000280050001000600000006000200'
+        '1a0b00000600030050010000080003000000019e080008000000000008000c00'
+        '287fdbd108000b0000000002080007000006977f300004802c00018005000100'
+        '03000000050002000a000000050003000a000000060004002300000006000500'
+        '23000000'),
+    'mismatch4-entry': bytes.fromhex(
+        'd40000000001020001000000421c000002000000340001801400018008000100'
+        'c612020208000200c61202011c000280050001000600000006000200c16e0000'
+        '060003001b580000340002801400018008000100c612020108000200c6120202'
+        '1c0002800500010006000000060002001b58000006000300c16e000008000300'
+        '0000018e080008000000000008000c0084ae43ce08000b000000000208000700'
+        '0006977f300004802c0001800500010003000000050002000a00000005000300'
+        '0a00000006000400230000000600050023000000'),
+}
+
+
+def nla(t, payload):
+    n = 4 + len(payload)
+    return struct.pack('<HH', n, t) + payload + b'\0' * (-n % 4)
+
+
+def ct_tuple(t, family, src, sport, dst, dport, proto=6, extra=b''):
+    s = 1 if family == AF_INET else 3
+    ip = nla(CTA_TUPLE_IP | NLA_F_NESTED, nla(s, src) + nla(s + 1, dst))
+    pr = nla(CTA_TUPLE_PROTO | NLA_F_NESTED, nla(1, bytes([proto])) +
+             nla(2, struct.pack('>H', sport)) + nla(3, struct.pack('>H', dport)))
+    return nla(t | NLA_F_NESTED, ip + pr + extra)
+
+
+def ct_entry(family, inner, gw, server, iport=41130, gport=20572, sport=6667,
+             seq=7, pid=0x1c45, extra=b'', orig_dst=None, proto=6):
+    body = struct.pack('<BBH', family, 0, 0)
+    body += ct_tuple(CTA_TUPLE_ORIG, family, inner, iport, orig_dst or server, sport, proto)
+    body += ct_tuple(CTA_TUPLE_REPLY, family, server, sport, gw, gport, proto)
+    body += nla(CTA_STATUS, struct.pack('>I', 0x19e)) + extra
+    return struct.pack('<IHHII', 16 + len(body), CT_NEW, 2, seq, pid) + body
+
+
+def ct_error(err, seq=7, pid=0x1c45, echo_type=CT_GET):
+    echo = struct.pack('<IHHII', 72, echo_type, 5, seq, 0)
+    return struct.pack('<IHHII', 36, 2, 0x100, seq, pid) + struct.pack('<i', err) + echo
+
+
+def ct(name, flags, seq, pid, msg, tuple_bytes=b''):
+    write('ctnl', name, bytes([flags]) + struct.pack('<II', seq, pid) + tuple_bytes + msg)
+
+
+def ctnls():
+    for name, data in REAL.items():
+        six = CT_FAMILY6 if name.endswith('6-entry') else 0
+        ct('real-' + name, CT_FROM_REPLY | six, 0, 0, data)
+    in4, gw4, srv4 = bytes([198, 18, 1, 2]), bytes([198, 18, 2, 1]), bytes([198, 18, 2, 2])
+    in6 = bytes.fromhex('fd001413000000000000000000000002')
+    gw6 = bytes.fromhex('fd001414000000000000000000000001')
+    srv6 = bytes.fromhex('fd001414000000000000000000000002')
+    ct('v4', CT_FROM_REPLY, 0, 0, ct_entry(AF_INET, in4, gw4, srv4))
+    ct('v6', CT_FROM_REPLY | CT_FAMILY6, 0, 0, ct_entry(AF_INET6, in6, gw6, srv6))
+    ct('zone', CT_FROM_REPLY, 0, 0, ct_entry(AF_INET, in4, gw4, srv4,
+                                             extra=nla(CTA_ZONE, b'\0\1')))
+    ct('dnat', CT_FROM_REPLY, 0, 0, ct_entry(AF_INET, in4, gw4, srv4,
+                                             orig_dst=bytes([198, 18, 9, 9])))
+    ct('own', CT_FROM_REPLY, 0, 0, ct_entry(AF_INET, gw4, gw4, srv4))
+    ct('udp', CT_FROM_REPLY, 0, 0, ct_entry(AF_INET, in4, gw4, srv4, proto=17))
+    ct('dup-status', CT_FROM_REPLY, 0, 0, ct_entry(
+        AF_INET, in4, gw4, srv4, extra=nla(CTA_STATUS, b'\0\0\0\1')))
+    ct('truncated', CT_FROM_REPLY, 0, 0, ct_entry(AF_INET, in4, gw4, srv4)[:70])
+    ct('enoent', 0, 7, 0x1c45, ct_error(-2))
+    ct('ack', 0, 7, 0x1c45, ct_error(0))
+    ct('eperm', 0, 7, 0x1c45, ct_error(-1))
+    ct('echo-other-type', 0, 7, 0x1c45, ct_error(-2, echo_type=CT_NEW))
+    tup = bytes([0]) + gw4.ljust(16, b'\0') + srv4.ljust(16, b'\0') + struct.pack('>HH', 20572, 6667)
+    ct('explicit-tuple', CT_FROM_INPUT, 7, 0x1c45, ct_entry(AF_INET, in4, gw4, srv4), tup)
+    ct('explicit-other-port', CT_FROM_INPUT, 7, 0x1c45,
+       ct_entry(AF_INET, in4, gw4, srv4, gport=20573), tup)
 
 
 # ---- config: configuration text, also read as key=value lines ------------
@@ -371,6 +479,7 @@ def main():
     requests()
     ipcs()
     netlinks()
+    ctnls()
     configs()
     replies()
     tokens()
