@@ -75,7 +75,20 @@ struct config {
 	enum config_source user_replies_src;
 	bool user_reply_any_name;  /* a chosen reply may be another's login */
 	bool user_reply_overrides; /* ... and replaces reply = uid or token */
+	/* Forwarding gateways (doc/design.md §4): a query from one of these
+	 * addresses is about a connection of this host to any remote
+	 * address. AF_INET (a v4-mapped address too) or AF_INET6. */
+	struct proxy_addr {
+		int family;
+		uint8_t addr[16];
+	} proxy[PROXY_MAX];
+	unsigned nproxy;
+	enum config_source proxy_src;
 };
+
+/* Whether a query from addr (family AF_INET: 4 bytes, AF_INET6: 16, as a
+ * struct tcp_tuple holds its remote end) comes from a proxy. */
+bool config_is_proxy(const struct config *c, int family, const uint8_t *addr);
 
 void config_defaults(struct config *c);
 

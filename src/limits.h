@@ -68,4 +68,9 @@
  * file compares its account against them one by one. */
 #define USER_REPLIES_MAX 32
 
+/* proxy addresses kept (forwarding gateways, doc/design.md §4): a host
+ * sits behind one gateway, two with a spare or with both families; each
+ * query compares its peer against them one by one. */
+#define PROXY_MAX 8
+
 #endif
