@@ -95,7 +95,9 @@ def ipcs():
 
 NLMSG_ERROR, SOCK_DIAG_BY_FAMILY = 2, 20
 TCP_ESTABLISHED, TCP_TIME_WAIT, TCP_LISTEN, TCP_CLOSE = 1, 6, 10, 7
-FROM_INPUT, SEQ_FROM_REPLY, FAMILY6, SCOPED = 1, 2, 4, 8
+TCP_CLOSE_WAIT = 8
+FROM_INPUT, SEQ_FROM_REPLY, FAMILY6, SCOPED, DUMP = 1, 2, 4, 8, 16
+NLMSG_DONE, NLM_F_MULTI = 3, 2
 
 
 def nlmsg(mtype, seq, body, flags=0):
@@ -154,6 +156,24 @@ def netlinks():
     tup_ll = bytes([1]) + ll1 + ll2 + struct.pack('>HH', 6193, 23)
     nl('link-local-other-link', FROM_INPUT | SCOPED, 12, nlmsg(SOCK_DIAG_BY_FAMILY, 12, ll),
        tup_ll + struct.pack('<I', 4))
+    # Datagrams of a proxied lookup's dump: sockets on one local end and
+    # port pair, any remote address, then NLMSG_DONE.
+    done = nlmsg(NLMSG_DONE, 7, b'\0' * 4, NLM_F_MULTI)
+    other = diag(AF_INET, TCP_ESTABLISHED, 6193, 23, lo, b'\xc6\x33\x64\x07', 1000, 99)
+    rival = diag(AF_INET, TCP_ESTABLISHED, 6193, 23, lo, b'\xc6\x33\x64\x08', 1001, 98)
+    multi = lambda m: nlmsg(SOCK_DIAG_BY_FAMILY, 7, m, NLM_F_MULTI)
+    nl('dump-one', DUMP | SEQ_FROM_REPLY, 0, multi(est) + done)
+    nl('dump-same-owner', DUMP | SEQ_FROM_REPLY, 0, multi(est) + multi(other) + done)
+    nl('dump-two-owners', DUMP | SEQ_FROM_REPLY, 0, multi(est) + multi(rival) + done)
+    nl('dump-more', DUMP | SEQ_FROM_REPLY, 0, multi(est) + multi(other))
+    nl('dump-empty', DUMP | SEQ_FROM_REPLY, 0, done)
+    nl('dump-error', DUMP | SEQ_FROM_REPLY, 0,
+       nlmsg(NLMSG_ERROR, 7, struct.pack('<i', -16) + b'\0' * 16))
+    nl('dump-mapped', DUMP | SEQ_FROM_REPLY, 0, nlmsg(SOCK_DIAG_BY_FAMILY, 9, diag(
+        AF_INET6, TCP_CLOSE_WAIT, 113, 40000, mapped(lo), mapped(peer), 1001, 77),
+        NLM_F_MULTI) + nlmsg(NLMSG_DONE, 9, b'\0' * 4, NLM_F_MULTI))
+    nl('dump-link-local', DUMP | SEQ_FROM_REPLY | FAMILY6 | SCOPED, 0,
+       nlmsg(SOCK_DIAG_BY_FAMILY, 6, ll, NLM_F_MULTI) + nlmsg(NLMSG_DONE, 6, b'\0' * 4))
 
 
 # ---- ctnl: flags, seq, port id, [tuple], reply (conntrack) ---------------

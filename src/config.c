@@ -669,6 +669,59 @@ static int set_forward(struct config *c, const struct opt *o,
 	return 0;
 }
 
+/* A proxy address: IPv4 or IPv6, no port, no scope. A v4-mapped one is
+ * kept as IPv4, as the helper sees such a peer. Not the unspecified
+ * address (no peer has it) and not a link-local one (a relayed connection
+ * leaves the link, so the gateway asks from an address that does too).
+ * Like listen: a source's first proxy replaces earlier sources' list. */
+static int set_proxy(struct config *c, const struct opt *o,
+                     enum config_source src, const char *v, char *why)
+{
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+	static const uint8_t zero[16];
+	struct proxy_addr p;
+	char sb[SHOW_MAX + 4];
+
+	(void)o;
+	memset(&p, 0, sizeof p);
+	p.family = inet_pton(AF_INET, v, p.addr) == 1 ? AF_INET :
+	           inet_pton(AF_INET6, v, p.addr) == 1 ? AF_INET6 : AF_UNSPEC;
+	if (p.family == AF_INET6 && memcmp(p.addr, mapped, sizeof mapped) == 0) {
+		memmove(p.addr, p.addr + sizeof mapped, 4);
+		memset(p.addr + 4, 0, sizeof p.addr - 4);
+		p.family = AF_INET;
+	}
+	if (p.family == AF_UNSPEC ||
+	    memcmp(p.addr, zero, p.family == AF_INET ? 4 : 16) == 0 ||
+	    (p.family == AF_INET6 && sa_is_link_local(p.addr))) {
+		config_seterr(why, REASON_MAX, "'%s' is not an IPv4 or IPv6 address "
+		              "(no port, not link-local, not unspecified)",
+		              config_show(v, sb));
+		return -1;
+	}
+	if (c->proxy_src != src) {
+		c->nproxy = 0;
+		c->proxy_src = src;
+	}
+	if (c->nproxy >= PROXY_MAX) {
+		config_seterr(why, REASON_MAX, "more than %d addresses", PROXY_MAX);
+		return -1;
+	}
+	c->proxy[c->nproxy++] = p;
+	return 0;
+}
+
+bool config_is_proxy(const struct config *c, int family, const uint8_t *addr)
+{
+	size_t n = family == AF_INET ? 4 : 16;
+
+	for (unsigned i = 0; i < c->nproxy && i < PROXY_MAX; i++)
+		if (c->proxy[i].family == family &&
+		    memcmp(c->proxy[i].addr, addr, n) == 0)
+			return true;
+	return false;
+}
+
 static int set_cli_only(struct config *c, const struct opt *o,
                         enum config_source src, const char *v, char *why)
 {
@@ -686,6 +739,7 @@ static setter_fn *const setters[] = {
 	[K_UIDS] = set_uids,         [K_NAMES] = set_names,
 	[K_FORWARD] = set_forward,
 	[K_HELP] = set_cli_only,     [K_VERSION] = set_cli_only,
+	[K_PROXY] = set_proxy,
 };
 
 /* --- the public interface ----------------------------------------------- */

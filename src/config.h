@@ -107,7 +107,20 @@ struct config {
 	unsigned nforward;
 	enum config_source forward_src;
 	unsigned forward_timeout;  /* seconds an inner host has to answer */
+	/* Forwarding gateways (doc/design.md §4): a query from one of these
+	 * addresses is about a connection of this host to any remote
+	 * address. AF_INET (a v4-mapped address too) or AF_INET6. */
+	struct proxy_addr {
+		int family;
+		uint8_t addr[16];
+	} proxy[PROXY_MAX];
+	unsigned nproxy;
+	enum config_source proxy_src;
 };
+
+/* Whether a query from addr (family AF_INET: 4 bytes, AF_INET6: 16, as a
+ * struct tcp_tuple holds its remote end) comes from a proxy. */
+bool config_is_proxy(const struct config *c, int family, const uint8_t *addr);
 
 void config_defaults(struct config *c);
 

@@ -33,6 +33,7 @@ enum kind {
 	K_UIDS,    /* a uid range to hide, repeatable */
 	K_NAMES,   /* accounts and @groups, repeatable */
 	K_FORWARD, /* an inner network to answer for, repeatable */
+	K_PROXY,   /* a forwarding gateway's address, repeatable */
 	K_CONFIG,  /* command line only: the file to read */
 	K_HELP,    /* command line only */
 	K_VERSION, /* command line only */
@@ -92,6 +93,9 @@ struct opt {
 	  NULL, "", "a chosen reply may be another account's login name")      \
 	X("user-reply-overrides", "    ", K_BOOL, F(user_reply_overrides), 0, \
 	  0, NULL, "", "a chosen reply replaces --reply uid or token")       \
+	X("proxy", "    ", K_PROXY, 0, 0, 0, NULL, " ADDR",                   \
+	  "a forwarding gateway at ADDR may ask about any connection of\n"  \
+	  "        this host by its two ports; repeatable (default: none)")   \
 	X("mask-errors", "    ", K_BOOL, F(mask_errors), 0, 0, NULL, "",      \
 	  "send every error as UNKNOWN-ERROR")                                \
 	X("timeout", "-t, ", K_UINT, F(timeout), TIMEOUT_MIN, TIMEOUT_MAX,    \

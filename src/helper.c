@@ -384,6 +384,14 @@ static void log_user_file(struct helper *h, uint32_t uid,
 	        LOG_LVL_WARN : LOG_LVL_INFO, "uid %u: %s", uid, line);
 }
 
+/* The query came from a forwarding gateway (--proxy): its peer, as read
+ * from the query socket, is a configured proxy address (doc/design.md
+ * §4). */
+static bool from_proxy(const struct helper *h, const struct pending_query *pq)
+{
+	return pq->have_tuple && config_is_proxy(h->cfg, pq->t.family, pq->t.remote);
+}
+
 static void log_query(struct helper *h, const struct pending_query *pq,
                       const struct verdict *v, const struct facts *f)
 {
@@ -402,16 +410,19 @@ static void log_query(struct helper *h, const struct pending_query *pq,
 		sa_addr_text(pq->t.family, pq->t.local, local, sizeof(local));
 	}
 	policy_describe(v, res, sizeof(res));
+	/* A gateway's query was about a connection to any remote address. */
+	const char *via = from_proxy(h, pq) ? " proxy=yes" : "";
 	if (v->chosen && f != NULL && f->uf != NULL)
-		log_msg(LOG_LVL_INFO, "query peer=%s local=%s ports=%u,%u result=%s uid=%u "
+		log_msg(LOG_LVL_INFO, "query peer=%s local=%s ports=%u,%u%s result=%s uid=%u "
 		        "chosen=~/%s:%u", peer, local, pq->q.server_port,
-		        pq->q.client_port, res, pq->uid, f->uf->file, f->uf->line);
+		        pq->q.client_port, via, res, pq->uid, f->uf->file, f->uf->line);
 	else if (pq->r == NL_FOUND)
-		log_msg(LOG_LVL_INFO, "query peer=%s local=%s ports=%u,%u result=%s uid=%u",
-		        peer, local, pq->q.server_port, pq->q.client_port, res, pq->uid);
+		log_msg(LOG_LVL_INFO, "query peer=%s local=%s ports=%u,%u%s result=%s uid=%u",
+		        peer, local, pq->q.server_port, pq->q.client_port, via, res,
+		        pq->uid);
 	else
-		log_msg(LOG_LVL_INFO, "query peer=%s local=%s ports=%u,%u result=%s",
-		        peer, local, pq->q.server_port, pq->q.client_port, res);
+		log_msg(LOG_LVL_INFO, "query peer=%s local=%s ports=%u,%u%s result=%s",
+		        peer, local, pq->q.server_port, pq->q.client_port, via, res);
 }
 
 /* Decides with what is known about the owner (f: NULL when the policy
@@ -619,9 +630,14 @@ static int on_query(struct helper *h, const struct ipc_query *q, int fd)
 	pq.have_tuple = tuple_of_tcp_socket(fd, q->server_port, q->client_port,
 	                                    &pq.t) == 0;
 	close(fd);
+	/* A gateway asks about a connection it relays: this host's end and
+	 * both ports, the remote address any (the server it went to). Such a
+	 * connection is this host's own, never relayed further. */
+	bool proxied = pq.have_tuple && from_proxy(h, &pq);
 	if (pq.have_tuple && h->cfg->mode != MODE_FIXED)
-		pq.r = nl_lookup(h->nlfd, &pq.t, &pq.uid);
-	if (relay_wanted(&h->relay, &pq))
+		pq.r = proxied ? nl_lookup_proxied(h->nlfd, &pq.t, &pq.uid)
+		               : nl_lookup(h->nlfd, &pq.t, &pq.uid);
+	if (!proxied && relay_wanted(&h->relay, &pq))
 		return relay_begin(&h->relay, &pq, clock_mono_ms()) < 0 ? -1 : 0;
 	struct policy_query probe = { pq.r, pq.uid, pq.t.family, pq.t.remote, 0 };
 	unsigned need = policy_needs(h->cfg, &probe);

@@ -79,5 +79,9 @@
  * would accept (REPLY_MAX) fits with room for a sloppy server's white
  * space, and the forwarder never holds more than this per query. */
 #define FORWARD_REPLY_MAX 1000
+/* proxy addresses kept (forwarding gateways, doc/design.md §4): a host
+ * sits behind one gateway, two with a spare or with both families; each
+ * query compares its peer against them one by one. */
+#define PROXY_MAX 8
 
 #endif

@@ -1,6 +1,8 @@
 /* Socket ownership through NETLINK_SOCK_DIAG (doc/design.md §2): an exact lookup of
  * one TCP 4-tuple with SOCK_DIAG_BY_FAMILY and inet_diag_req_v2, never a
  * dump, so the cost does not grow with the number of sockets on the host.
+ * The one dump, for a query from a configured proxy (at the end), is
+ * filtered in the kernel to one local address and two ports.
  * The reply is checked field by field against the request.
  *
  * How the kernel answers (net/ipv4/inet_diag.c, inet_diag_find_one_icsk):
@@ -388,4 +390,260 @@ enum nl_result nl_lookup(int nlfd, const struct tcp_tuple *t, uint32_t *uid)
 	if (r == NL_NOT_FOUND) /* a dual-stack IPv6 socket */
 		r = nl_ask(nlfd, t, AF_INET6, uid);
 	return r;
+}
+
+/* ---- proxied lookups: a filtered dump (doc/design.md §4) -------------- */
+
+/* The states of a connection that still has its user: established, or
+ * closing with the socket still open. Not SYN_SENT (a server that asks
+ * about a connection has accepted it, so its client end is established;
+ * another user's attempt on the same ports would only make a false
+ * ambiguity), not TIME_WAIT or a request socket (no owner, and an old
+ * connection's time-wait socket must not make the live one ambiguous),
+ * not LISTEN or CLOSE (no connection). */
+#define NL_PROXY_STATES                                                      \
+	(1u << TCP_ESTABLISHED | 1u << TCP_FIN_WAIT1 | 1u << TCP_FIN_WAIT2 |  \
+	 1u << TCP_CLOSE_WAIT | 1u << TCP_LAST_ACK | 1u << TCP_CLOSING)
+
+/* The filter, as the kernel's bytecode (net/ipv4/inet_diag.c,
+ * inet_diag_bc_run): an S_COND on the local address (full length) and
+ * port, then a D_COND on the remote port with any address (AF_UNSPEC,
+ * prefix 0). A condition that holds jumps by its own length ("yes"); one
+ * that fails jumps 4 bytes past the end ("no"), which rejects the socket.
+ * S_COND/D_COND are in every kernel with sock_diag, unlike S_EQ/D_EQ
+ * (4.16), and take the port and the address in one condition. An AF_INET
+ * condition also matches a dual-stack socket's v4-mapped address. */
+struct nl_bc_cond {
+	struct inet_diag_bc_op op;
+	struct inet_diag_hostcond cond;
+};
+
+#define NL_BC_LOCAL_MAX (sizeof(struct nl_bc_cond) + 16)
+#define NL_BC_REMOTE (sizeof(struct nl_bc_cond))
+#define NL_BC_MAX (NL_BC_LOCAL_MAX + NL_BC_REMOTE)
+
+_Static_assert(NLMSG_ALIGN(sizeof(struct nl_request)) + NLA_HDRLEN +
+               NL_BC_MAX <= NL_DUMP_REQUEST_SIZE,
+               "NL_DUMP_REQUEST_SIZE too small for the dump request");
+_Static_assert(NL_BC_MAX % 4 == 0 && NL_BC_MAX + 4 <= 0xff,
+               "bytecode jumps must be 4-aligned and fit the 8-bit yes");
+
+/* One condition at bc: jumps past itself when it holds, past the end of
+ * the program (rest: its length from this condition on) when not. */
+static size_t put_cond(uint8_t *bc, uint8_t code, int family, uint16_t port,
+                       const uint8_t *addr, size_t rest)
+{
+	struct nl_bc_cond c;
+	size_t alen = family == AF_INET ? 4 : family == AF_INET6 ? 16 : 0;
+
+	memset(&c, 0, sizeof c);
+	c.op.code = code;
+	c.op.yes = (uint8_t)(sizeof c + alen);
+	c.op.no = (uint16_t)(rest + 4);
+	c.cond.family = (uint8_t)family;
+	c.cond.prefix_len = (uint8_t)(alen * 8);
+	c.cond.port = port;
+	memcpy(bc, &c, sizeof c);
+	if (alen > 0)
+		memcpy(bc + sizeof c, addr, alen);
+	return sizeof c + alen;
+}
+
+size_t nl_build_dump_request(uint8_t *buf, size_t size,
+                             const struct tcp_tuple *t, int family,
+                             uint32_t seq)
+{
+	uint8_t bc[NL_BC_MAX];
+	struct nl_request r;
+	struct nlattr nla;
+	size_t local_len, bclen, len;
+
+	if (buf == NULL || t == NULL || !family_possible(t->family, family))
+		return 0;
+	local_len = sizeof(struct nl_bc_cond) + (t->family == AF_INET ? 4 : 16);
+	bclen = local_len + NL_BC_REMOTE;
+	len = NLMSG_ALIGN(sizeof r) + NLA_HDRLEN + bclen;
+	if (size < len)
+		return 0;
+	put_cond(bc, INET_DIAG_BC_S_COND, t->family, t->local_port, t->local,
+	         bclen);
+	put_cond(bc + local_len, INET_DIAG_BC_D_COND, AF_UNSPEC, t->remote_port,
+	         NULL, NL_BC_REMOTE);
+
+	memset(&r, 0, sizeof r);
+	r.nlh.nlmsg_len = (uint32_t)len;
+	r.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	r.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	r.nlh.nlmsg_seq = seq;
+	r.req.sdiag_family = (uint8_t)family;
+	r.req.sdiag_protocol = IPPROTO_TCP;
+	r.req.idiag_states = NL_PROXY_STATES;
+	r.req.id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
+	r.req.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+	nla.nla_len = (uint16_t)(NLA_HDRLEN + bclen);
+	nla.nla_type = INET_DIAG_REQ_BYTECODE;
+	memset(buf, 0, len);
+	memcpy(buf, &r, sizeof r);
+	memcpy(buf + NLMSG_ALIGN(sizeof r), &nla, sizeof nla);
+	memcpy(buf + NLMSG_ALIGN(sizeof r) + NLA_HDRLEN, bc, bclen);
+	return len;
+}
+
+/* One socket of the dump, checked against what was asked: 1 if it is
+ * one, 0 if it is on another link than a scoped tuple's, -1 if the kernel
+ * answered what the filter should have kept out. */
+static int dump_socket(const struct inet_diag_msg *m, const struct tcp_tuple *t,
+                       int family)
+{
+	if (m->idiag_family != family || m->idiag_state >= 32 ||
+	    !(NL_PROXY_STATES & 1u << m->idiag_state))
+		return -1;
+	if (ntohs(m->id.idiag_sport) != t->local_port ||
+	    ntohs(m->id.idiag_dport) != t->remote_port ||
+	    !addr_matches(m->id.idiag_src, family, t, t->local))
+		return -1;
+	/* A dual-stack socket of an IPv4 connection has a v4-mapped peer. */
+	if (t->family == AF_INET && family == AF_INET6 &&
+	    memcmp(m->id.idiag_dst, v4mapped_prefix, sizeof v4mapped_prefix) != 0)
+		return -1;
+	return request_if(t) == 0 || m->id.idiag_if == request_if(t);
+}
+
+static void owners_add(struct nl_owners *o, const struct inet_diag_msg *m)
+{
+	o->sockets++;
+	if (m->idiag_inode == 0) {
+		o->unowned = true;
+	} else if (!o->owned) {
+		o->owned = true;
+		o->uid = m->idiag_uid;
+	} else if (o->uid != m->idiag_uid) {
+		o->differ = true;
+	}
+}
+
+/* One SOCK_DIAG_BY_FAMILY message of the dump, at p, of length n. */
+static enum nl_dump_step dump_diag(const uint8_t *p, size_t n,
+                                   const struct tcp_tuple *t, int family,
+                                   struct nl_owners *o)
+{
+	struct inet_diag_msg m;
+	size_t body = NLMSG_SPACE(sizeof m);
+	int r;
+
+	if (n < NLMSG_LENGTH(sizeof m))
+		return NL_DUMP_ERROR;
+	memcpy(&m, p + NLMSG_HDRLEN, sizeof m);
+	if (n > body && !attrs_ok(p + body, n - body))
+		return NL_DUMP_ERROR;
+	r = dump_socket(&m, t, family);
+	if (r < 0)
+		return NL_DUMP_ERROR;
+	if (r == 0)
+		return NL_DUMP_MORE;
+	if (o->sockets >= NL_PROXY_SOCKETS_MAX)
+		return NL_DUMP_ERROR;
+	owners_add(o, &m);
+	return NL_DUMP_MORE;
+}
+
+enum nl_dump_step nl_parse_dump(const uint8_t *buf, size_t len,
+                                const struct tcp_tuple *t, int family,
+                                uint32_t seq, struct nl_owners *o)
+{
+	struct nlmsghdr nlh;
+	size_t off = 0, step;
+	enum nl_dump_step r;
+
+	if (buf == NULL || t == NULL || o == NULL || len == 0 ||
+	    !family_possible(t->family, family))
+		return NL_DUMP_ERROR;
+	while (off < len) {
+		if (len - off < sizeof nlh)
+			return NL_DUMP_ERROR;
+		memcpy(&nlh, buf + off, sizeof nlh);
+		if (nlh.nlmsg_len < NLMSG_HDRLEN || nlh.nlmsg_len > len - off ||
+		    nlh.nlmsg_seq != seq)
+			return NL_DUMP_ERROR;
+		step = NLMSG_ALIGN((size_t)nlh.nlmsg_len);
+		if (nlh.nlmsg_type == NLMSG_DONE)
+			/* The last message: only its padding may follow. */
+			return len - off <= step ? NL_DUMP_DONE : NL_DUMP_ERROR;
+		if (nlh.nlmsg_type != SOCK_DIAG_BY_FAMILY)
+			return NL_DUMP_ERROR; /* NLMSG_ERROR among them */
+		r = dump_diag(buf + off, nlh.nlmsg_len, t, family, o);
+		if (r != NL_DUMP_MORE)
+			return r;
+		if (step >= len - off)
+			break;
+		off += step;
+	}
+	return NL_DUMP_MORE;
+}
+
+enum nl_result nl_owners_result(const struct nl_owners *o, uint32_t *uid)
+{
+	if (o == NULL || uid == NULL || o->sockets > NL_PROXY_SOCKETS_MAX)
+		return NL_ERROR;
+	if (o->sockets == 0)
+		return NL_NOT_FOUND;
+	if (o->differ || (o->owned && o->unowned))
+		return NL_ERROR;
+	if (!o->owned)
+		return NL_NO_OWNER;
+	*uid = o->uid;
+	return NL_FOUND;
+}
+
+/* One dump in one family, its datagrams read until NLMSG_DONE. Each of
+ * our datagrams but the last holds a socket, so NL_PROXY_SOCKETS_MAX
+ * bounds them; NL_STALE_MAX bounds older requests' replies skipped. */
+static int nl_dump(int fd, const struct tcp_tuple *t, int family,
+                   struct nl_owners *o)
+{
+	uint8_t req[NL_DUMP_REQUEST_SIZE];
+	uint8_t reply[NL_REPLY_MAX];
+	uint32_t seq = ++nl_seq;
+	unsigned stale = 0, ours = 0;
+	size_t len;
+	ssize_t n;
+
+	len = nl_build_dump_request(req, sizeof req, t, family, seq);
+	if (len == 0 || nl_send(fd, req, len) < 0)
+		return -1;
+	while (stale <= NL_STALE_MAX && ours <= NL_PROXY_SOCKETS_MAX) {
+		n = nl_recv(fd, reply, sizeof reply);
+		if (n < 0)
+			return -1;
+		if (is_stale(reply, (size_t)n, seq)) {
+			stale++;
+			continue;
+		}
+		ours++;
+		switch (nl_parse_dump(reply, (size_t)n, t, family, seq, o)) {
+		case NL_DUMP_DONE:
+			return 0;
+		case NL_DUMP_MORE:
+			break;
+		default:
+			return -1;
+		}
+	}
+	return -1;
+}
+
+enum nl_result nl_lookup_proxied(int nlfd, const struct tcp_tuple *t,
+                                 uint32_t *uid)
+{
+	struct nl_owners o;
+
+	if (nlfd < 0 || t == NULL || uid == NULL ||
+	    (t->family != AF_INET && t->family != AF_INET6))
+		return NL_ERROR;
+	memset(&o, 0, sizeof o);
+	if (t->family == AF_INET && nl_dump(nlfd, t, AF_INET, &o) < 0)
+		return NL_ERROR;
+	if (nl_dump(nlfd, t, AF_INET6, &o) < 0)
+		return NL_ERROR;
+	return nl_owners_result(&o, uid);
 }

@@ -7,8 +7,9 @@ outer "IRC server", and a container behind a bridge, as Docker sets it up).
 
 A user on the inner host connects to the outer server; the outer server
 asks the gateway about it; the gateway must answer with the name the inner
-host's ident server gives (oidentd from Debian with -P, trusting the
-gateway), over IPv4 and IPv6; the inner errors pass through; an inner host
+host's ident server gives (privident with --proxy, over IPv4 and IPv6,
+and oidentd from Debian with -P, over IPv4: its proxy mode has no IPv6),
+trusting the gateway; the inner errors pass through; an inner host
 outside the listed networks, a silent inner server, a garbled one and one
 answering other ports each get the documented error within the deadline;
 a network with a fixed reply, and one with tokens; the gateway's own users
@@ -274,6 +275,53 @@ class NatTest(unittest.TestCase):
         got, _ = self.query(GW_OUT4, sp - 1, SERVER_PORT)
         self.assertAnswer(got, sp - 1, SERVER_PORT, 'ERROR : NO-USER')
         self.assertRoles(d)
+
+    def inner_privident(self, *args):
+        """privident on the inner host (IPv4 and IPv6), trusting the
+        gateway's inner addresses (--proxy)."""
+        argv = self.net.exec_argv(self.net.inner) + [
+            identtest.PRIVIDENT, '-f', '-u', SERVICE_USER, '-l', INNER4 + ':113',
+            '-l', '[%s]:113' % INNER6, '--proxy', GW_IN4, '--proxy', GW_IN6] + list(args)
+        d = identtest.Daemon(argv=argv)
+        self.daemons.append(d)
+        d.start(ready=False)
+        self.wait_bound(self.net.inner, 113, d.proc)
+        time.sleep(0.2)
+        return d
+
+    def test_inner_privident(self):
+        """privident on both ends, over IPv4 and IPv6 (NAT66); the inner
+        errors pass through."""
+        gw = self.gateway('--forward-network', INNER_NET4, '--forward-network', INNER_NET6)
+        inner = self.inner_privident('--hide-uid', str(identtest.uid_of(USER2)))
+        for inner_addr, gw_out, outer in ((INNER4, GW_OUT4, OUTER4),
+                                          (INNER6, GW_OUT6, OUTER6)):
+            with self.subTest(family=fam(inner_addr)):
+                sp = self.relayed(inner_addr, gw_out, outer)
+                got, _ = self.query(gw_out, sp, SERVER_PORT)
+                self.assertAnswer(got, sp, SERVER_PORT, 'USERID : UNIX : ' + USER1)
+                # HIDDEN-USER passes through
+                _, sp2, _ = self.user_conn(self.net.inner, USER2, outer)
+                got, _ = self.query(gw_out, sp2, SERVER_PORT)
+                self.assertAnswer(got, sp2, SERVER_PORT, 'ERROR : HIDDEN-USER')
+        self.assertIn('proxy=yes', inner.log())
+        # NO-USER passes through: an inner privident that trusts no gateway
+        inner.stop()
+        self.inner_privident_untrusting()
+        sp = self.relayed(INNER4, GW_OUT4, OUTER4)
+        got, _ = self.query(GW_OUT4, sp, SERVER_PORT)
+        self.assertAnswer(got, sp, SERVER_PORT, 'ERROR : NO-USER')
+        self.assertIsNotNone(gw.wait_log(r'inner=ERROR:NO-USER'), gw.log())
+
+    def inner_privident_untrusting(self):
+        argv = self.net.exec_argv(self.net.inner) + [
+            identtest.PRIVIDENT, '-f', '-u', SERVICE_USER, '-l', INNER4 + ':113']
+        d = identtest.Daemon(argv=argv)
+        self.daemons.append(d)
+        d.start(ready=False)
+        self.wait_bound(self.net.inner, 113, d.proc)
+        time.sleep(0.2)
+        return d
 
     def test_errors_and_failures(self):
         """What the inner host says, or fails to say, within the deadline."""

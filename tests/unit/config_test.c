@@ -433,6 +433,49 @@ static void test_hide_uid(void **state)
 	assert_string_equal(err, "--hide-uid: more than 32 ranges");
 }
 
+static void test_proxy(void **state)
+{
+	static const uint8_t lo80[4] = { 127, 0, 80, 2 };
+	uint8_t v6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+
+	(void)state;
+	assert_int_equal(c.nproxy, 0);  /* default: none */
+	assert_false(config_is_proxy(&c, AF_INET, lo80));
+	set_ok("proxy", "127.0.80.2");
+	set_ok("proxy", "2001:db8::1");
+	set_ok("proxy", "::ffff:192.0.2.7");  /* kept as IPv4 */
+	assert_int_equal(c.nproxy, 3);
+	assert_true(config_is_proxy(&c, AF_INET, lo80));
+	assert_true(config_is_proxy(&c, AF_INET6, v6));
+	assert_true(config_is_proxy(&c, AF_INET, (const uint8_t[]){ 192, 0, 2, 7 }));
+	assert_false(config_is_proxy(&c, AF_INET6, (const uint8_t[16]){ 0 }));
+	v6[15] = 2;
+	assert_false(config_is_proxy(&c, AF_INET6, v6));
+	assert_false(config_is_proxy(&c, AF_INET, (const uint8_t[]){ 127, 0, 80, 3 }));
+	static const char *const bad[] = {
+		"", "x", "127.0.80.2:113", "[2001:db8::1]", "[2001:db8::1]:113",
+		"fe80::1", "fe80::1%lo", "0.0.0.0", "::", "127.0.80", "1.2.3.4 ",
+		"2001:db8::1/64", "localhost",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		set_bad("proxy", bad[i]);
+	/* File lines add to each other; the command line replaces them. */
+	config_defaults(&c);
+	assert_int_equal(parse("proxy = 127.0.80.2\nproxy = 127.0.80.5\n"), 0);
+	assert_int_equal(c.nproxy, 2);
+	assert_int_equal(config_set(&c, SRC_CLI, "proxy", "127.0.80.9", err,
+	                            sizeof err), 0);
+	assert_int_equal(c.nproxy, 1);
+	assert_false(config_is_proxy(&c, AF_INET, lo80));
+	for (unsigned i = 1; i < PROXY_MAX; i++)
+		assert_int_equal(config_set(&c, SRC_CLI, "proxy", "127.0.80.9", err,
+		                            sizeof err), 0);
+	assert_int_equal(config_set(&c, SRC_CLI, "proxy", "127.0.80.9", err,
+	                            sizeof err), -1);
+	assert_string_equal(err, "--proxy: more than 8 addresses");
+	assert_int_equal(config_validate(&c, err, sizeof err), 0);
+}
+
 static void test_privacy_flags(void **state)
 {
 	(void)state;
@@ -1447,6 +1490,7 @@ int main(void)
 		T(test_privacy_defaults),
 		T(test_token_keys),
 		T(test_hide_uid),
+		T(test_proxy),
 		T(test_privacy_flags),
 		T(test_validate_privacy),
 		T(test_user_files),

@@ -985,15 +985,24 @@ static struct tcp_tuple tuple_of(int fd)
 	return t;
 }
 
-static enum nl_result lookup(const struct tcp_tuple *t, uint32_t *uid)
+typedef enum nl_result lookup_fn(int, const struct tcp_tuple *, uint32_t *);
+
+/* t looked up with fn on a netlink socket of its own. */
+static enum nl_result ask_with(lookup_fn *fn, const struct tcp_tuple *t,
+                               uint32_t *uid)
 {
 	int nl = nl_open();
 	enum nl_result r;
 
 	assert_true(nl >= 0);
-	r = nl_lookup(nl, t, uid);
+	r = fn(nl, t, uid);
 	close(nl);
 	return r;
+}
+
+static enum nl_result lookup(const struct tcp_tuple *t, uint32_t *uid)
+{
+	return ask_with(nl_lookup, t, uid);
 }
 
 static void expect_found(int fd, uint32_t want_uid)
@@ -1004,6 +1013,30 @@ static void expect_found(int fd, uint32_t want_uid)
 	assert_int_equal(lookup(&t, &uid), NL_FOUND);
 	assert_int_equal(uid, want_uid);
 }
+
+/* ---- proxied lookups against the kernel: helpers -------------------- */
+
+/* t with another remote address: what a gateway's query gives. */
+static struct tcp_tuple via_gateway(const struct tcp_tuple *t, const char *gw)
+{
+	struct tcp_tuple u = *t;
+
+	if (u.family == AF_INET)
+		v4(u.remote, gw);
+	else
+		v6(u.remote, gw);
+	return u;
+}
+
+static void expect_proxied(const struct tcp_tuple *t, enum nl_result want,
+                           uint32_t want_uid)
+{
+	uint32_t uid = UID_SENTINEL;
+
+	assert_int_equal(ask_with(nl_lookup_proxied, t, &uid), want);
+	assert_int_equal(uid, want == NL_FOUND ? want_uid : UID_SENTINEL);
+}
+
 
 /* Asks the kernel directly, bypassing nl_lookup, to see what it answers: the
  * reply's inet_diag_msg, or -1 with *err set for an NLMSG_ERROR. */
@@ -1106,6 +1139,7 @@ static void test_kernel_other_owner(void **state)
 
 static void test_kernel_ipv6(void **state)
 {
+	struct tcp_tuple t;
 	int l, c, s;
 
 	(void)state;
@@ -1120,6 +1154,12 @@ static void test_kernel_ipv6(void **state)
 	assert_int_equal(tuple_of(c).family, AF_INET6);
 	expect_found(c, getuid());
 	expect_found(s, getuid());
+	/* a gateway's query, by the ports alone */
+	t = tuple_of(c);
+	t = via_gateway(&t, "2001:db8::99");
+	expect_proxied(&t, NL_FOUND, getuid());
+	t.remote_port++;
+	expect_proxied(&t, NL_NOT_FOUND, 0);
 	close(c);
 	close(s);
 	close(l);
@@ -1153,6 +1193,9 @@ static void test_kernel_dualstack_client(void **state)
 	assert_int_equal(m.idiag_family, AF_INET6);
 	expect_found(c, getuid());
 	expect_found(s, getuid());
+	/* a gateway's query finds it in the AF_INET6 dump (v4-mapped) */
+	t = via_gateway(&t, "127.0.0.99");
+	expect_proxied(&t, NL_FOUND, getuid());
 	close(c);
 	close(s);
 	close(l);
@@ -1452,26 +1495,568 @@ static void test_kernel_stale_reply(void **state)
 	close(l);
 }
 
-static void test_lookup_bad_fd(void **state)
+/* Bad descriptors and arguments: NL_ERROR, *uid untouched. */
+static void expect_bad_args(lookup_fn *fn)
 {
 	struct tcp_tuple t = tuple4("127.0.0.1", 1, "127.0.0.1", 2);
 	uint32_t uid = UID_SENTINEL;
 	int fd;
 
-	(void)state;
-	assert_int_equal(nl_lookup(-1, &t, &uid), NL_ERROR);
+	assert_int_equal(fn(-1, &t, &uid), NL_ERROR);
 	fd = socket(AF_INET, SOCK_DGRAM, 0);
 	assert_true(fd >= 0);
-	assert_int_equal(nl_lookup(fd, &t, &uid), NL_ERROR);
+	assert_int_equal(fn(fd, &t, &uid), NL_ERROR);
 	close(fd);
 	fd = nl_open();
 	assert_true(fd >= 0);
-	assert_int_equal(nl_lookup(fd, NULL, &uid), NL_ERROR);
-	assert_int_equal(nl_lookup(fd, &t, NULL), NL_ERROR);
+	assert_int_equal(fn(fd, NULL, &uid), NL_ERROR);
+	assert_int_equal(fn(fd, &t, NULL), NL_ERROR);
 	t.family = AF_UNIX;
-	assert_int_equal(nl_lookup(fd, &t, &uid), NL_ERROR);
+	assert_int_equal(fn(fd, &t, &uid), NL_ERROR);
 	close(fd);
 	assert_int_equal(uid, UID_SENTINEL);
+}
+
+static void test_lookup_bad_fd(void **state)
+{
+	(void)state;
+	expect_bad_args(nl_lookup);
+}
+
+/* ---- proxied lookups: the dump request and its replies ---------------- */
+
+/* The states a proxied lookup asks for: a connection with its user. */
+#define PROXY_STATES                                                         \
+	(1u << TCP_ESTABLISHED | 1u << TCP_FIN_WAIT1 | 1u << TCP_FIN_WAIT2 |  \
+	 1u << TCP_CLOSE_WAIT | 1u << TCP_LAST_ACK | 1u << TCP_CLOSING)
+/* A datagram of several messages. */
+#define DUMP_MAX 4096
+
+struct dump {
+	uint8_t buf[DUMP_MAX];
+	size_t len;
+};
+
+static void dump_put(struct dump *d, const void *p, size_t n)
+{
+	assert_true(d->len + NLMSG_ALIGN(n) <= sizeof d->buf);
+	memcpy(d->buf + d->len, p, n);
+	d->len += NLMSG_ALIGN(n);
+}
+
+/* A socket as the dump reports it: t's local end and ports, the remote
+ * address `remote` (t's family's size), as a socket of family. */
+static void dump_socket_msg(struct dump *d, const struct tcp_tuple *t,
+                            const char *remote, int family, uint8_t st,
+                            uint32_t uid, uint32_t inode)
+{
+	struct tcp_tuple u = *t;
+	struct canned c;
+
+	if (remote != NULL) {
+		if (t->family == AF_INET)
+			v4(u.remote, remote);
+		else
+			v6(u.remote, remote);
+	}
+	c = diag_reply(&u, family, st, uid, inode, TEST_SEQ);
+	dump_put(d, c.buf, c.len);
+}
+
+static void dump_done(struct dump *d, uint32_t seq)
+{
+	struct nlmsghdr h;
+	uint8_t b[NLMSG_SPACE(sizeof(int))];
+	int zero = 0;
+
+	memset(&h, 0, sizeof h);
+	h.nlmsg_len = NLMSG_LENGTH(sizeof zero);
+	h.nlmsg_type = NLMSG_DONE;
+	h.nlmsg_flags = NLM_F_MULTI;
+	h.nlmsg_seq = seq;
+	memset(b, 0, sizeof b);
+	memcpy(b, &h, sizeof h);
+	memcpy(b + NLMSG_HDRLEN, &zero, sizeof zero);
+	dump_put(d, b, h.nlmsg_len);
+}
+
+/* Parses d as the dump of family for t, from nothing found yet, and
+ * checks the step and the whole dump's result. */
+static void expect_dump(const struct dump *d, const struct tcp_tuple *t,
+                        int family, enum nl_dump_step step,
+                        enum nl_result want, uint32_t want_uid)
+{
+	struct nl_owners o;
+	uint32_t uid = UID_SENTINEL;
+
+	memset(&o, 0, sizeof o);
+	assert_int_equal(nl_parse_dump(d->buf, d->len, t, family, TEST_SEQ, &o),
+	                 step);
+	if (step == NL_DUMP_ERROR)
+		return;
+	assert_int_equal(nl_owners_result(&o, &uid), want);
+	assert_int_equal(uid, want == NL_FOUND ? want_uid : UID_SENTINEL);
+}
+
+/* The request: header, inet_diag_req_v2 with no identity, and the filter
+ * program on the local address and port and the remote port. */
+static void check_dump_request(const struct tcp_tuple *t, int family)
+{
+	uint8_t buf[NL_DUMP_REQUEST_SIZE];
+	struct nlmsghdr h;
+	struct inet_diag_req_v2 r;
+	struct nlattr a;
+	struct inet_diag_bc_op op;
+	struct inet_diag_hostcond hc;
+	size_t alen = t->family == AF_INET ? 4 : 16;
+	size_t c1 = sizeof op + sizeof hc + alen, c2 = sizeof op + sizeof hc;
+	size_t at = NLMSG_ALIGN(NLMSG_LENGTH(sizeof r)), bc = at + NLA_HDRLEN;
+	size_t n = nl_build_dump_request(buf, sizeof buf, t, family, TEST_SEQ);
+
+	assert_int_equal(n, bc + c1 + c2);
+	memcpy(&h, buf, sizeof h);
+	assert_int_equal(h.nlmsg_len, n);
+	assert_int_equal(h.nlmsg_type, SOCK_DIAG_BY_FAMILY);
+	assert_int_equal(h.nlmsg_flags, NLM_F_REQUEST | NLM_F_DUMP);
+	assert_int_equal(h.nlmsg_seq, TEST_SEQ);
+	memcpy(&r, buf + NLMSG_HDRLEN, sizeof r);
+	assert_int_equal(r.sdiag_family, family);
+	assert_int_equal(r.sdiag_protocol, IPPROTO_TCP);
+	assert_int_equal(r.idiag_ext, 0);
+	assert_int_equal(r.idiag_states, PROXY_STATES);
+	assert_int_equal(r.id.idiag_sport, 0);
+	assert_int_equal(r.id.idiag_dport, 0);
+	assert_int_equal(r.id.idiag_if, 0);
+	memcpy(&a, buf + at, sizeof a);
+	assert_int_equal(a.nla_type, INET_DIAG_REQ_BYTECODE);
+	assert_int_equal(a.nla_len, NLA_HDRLEN + c1 + c2);
+	/* the local end: address (full length) and port; no: past the end */
+	memcpy(&op, buf + bc, sizeof op);
+	memcpy(&hc, buf + bc + sizeof op, sizeof hc);
+	assert_int_equal(op.code, INET_DIAG_BC_S_COND);
+	assert_int_equal(op.yes, c1);
+	assert_int_equal(op.no, c1 + c2 + 4);
+	assert_int_equal(hc.family, t->family);
+	assert_int_equal(hc.prefix_len, alen * 8);
+	assert_int_equal(hc.port, t->local_port);
+	assert_memory_equal(buf + bc + sizeof op + sizeof hc, t->local, alen);
+	/* the remote port, any address */
+	memcpy(&op, buf + bc + c1, sizeof op);
+	memcpy(&hc, buf + bc + c1 + sizeof op, sizeof hc);
+	assert_int_equal(op.code, INET_DIAG_BC_D_COND);
+	assert_int_equal(op.yes, c2);
+	assert_int_equal(op.no, c2 + 4);
+	assert_int_equal(hc.family, AF_UNSPEC);
+	assert_int_equal(hc.prefix_len, 0);
+	assert_int_equal(hc.port, t->remote_port);
+}
+
+static void test_dump_request(void **state)
+{
+	struct tcp_tuple t4 = sample4(), t6 = sample6();
+	uint8_t buf[NL_DUMP_REQUEST_SIZE];
+
+	(void)state;
+	check_dump_request(&t4, AF_INET);
+	check_dump_request(&t4, AF_INET6); /* the v4-mapped sockets */
+	check_dump_request(&t6, AF_INET6);
+	assert_int_equal(nl_build_dump_request(buf, sizeof buf, &t6, AF_INET, 1), 0);
+	assert_int_equal(nl_build_dump_request(buf, sizeof buf, &t4, AF_UNIX, 1), 0);
+	assert_int_equal(nl_build_dump_request(NULL, sizeof buf, &t4, AF_INET, 1), 0);
+	assert_int_equal(nl_build_dump_request(buf, sizeof buf, NULL, AF_INET, 1), 0);
+	/* one byte short of the request */
+	size_t n = nl_build_dump_request(buf, sizeof buf, &t6, AF_INET6, 1);
+	assert_int_equal(nl_build_dump_request(buf, n - 1, &t6, AF_INET6, 1), 0);
+	t4.family = AF_UNSPEC;
+	assert_int_equal(nl_build_dump_request(buf, sizeof buf, &t4, AF_INET, 1), 0);
+}
+
+/* A socket in a dump, for expect_sockets. */
+struct sock_case {
+	const char *remote;
+	int family;
+	uint8_t state;
+	uint32_t uid, inode;
+};
+
+/* A datagram of the sockets sc[0..n-1], with NLMSG_DONE if done, parsed
+ * as the dump of family for t. */
+static void expect_sockets(const struct tcp_tuple *t, int family,
+                           const struct sock_case *sc, size_t n, bool done,
+                           enum nl_result want, uint32_t want_uid)
+{
+	struct dump d;
+
+	memset(&d, 0, sizeof d);
+	for (size_t i = 0; i < n; i++)
+		dump_socket_msg(&d, t, sc[i].remote, sc[i].family, sc[i].state,
+		                sc[i].uid, sc[i].inode);
+	if (done)
+		dump_done(&d, TEST_SEQ);
+	expect_dump(&d, t, family, done ? NL_DUMP_DONE : NL_DUMP_MORE, want,
+	            want_uid);
+}
+
+#define SOCKS(...) (const struct sock_case[]){ __VA_ARGS__ },                \
+	sizeof((const struct sock_case[]){ __VA_ARGS__ }) / sizeof(struct sock_case)
+
+static void test_dump_found(void **state)
+{
+	struct tcp_tuple t4 = sample4(), t6 = sample6();
+
+	(void)state;
+	/* one socket, then the end, in one datagram */
+	expect_sockets(&t4, AF_INET, SOCKS({ "203.0.113.5", AF_INET,
+	               TCP_ESTABLISHED, TEST_UID, TEST_INODE }), true, NL_FOUND,
+	               TEST_UID);
+	/* a dual-stack socket of the IPv4 connection, in the AF_INET6 dump */
+	expect_sockets(&t4, AF_INET6, SOCKS({ "203.0.113.5", AF_INET6,
+	               TCP_CLOSE_WAIT, TEST_UID, TEST_INODE }), false, NL_FOUND,
+	               TEST_UID);
+	expect_sockets(&t6, AF_INET6, SOCKS({ "2001:db8:9::1", AF_INET6,
+	               TCP_FIN_WAIT2, TEST_UID, TEST_INODE }), true, NL_FOUND,
+	               TEST_UID);
+	/* nothing */
+	expect_sockets(&t6, AF_INET6, NULL, 0, true, NL_NOT_FOUND, 0);
+}
+
+/* Several sockets on the same ports: one owner is an answer, two are
+ * not; an unowned one counts as an owner of its own. */
+static void test_dump_owners(void **state)
+{
+	struct tcp_tuple t = sample4();
+	const struct sock_case a = { "203.0.113.5", AF_INET, TCP_ESTABLISHED,
+	                             TEST_UID, TEST_INODE };
+	const struct sock_case same = { "203.0.113.6", AF_INET, TCP_ESTABLISHED,
+	                                TEST_UID, TEST_INODE + 1 };
+	const struct sock_case other = { "203.0.113.6", AF_INET, TCP_ESTABLISHED,
+	                                 TEST_UID + 1, TEST_INODE + 1 };
+	const struct sock_case unowned = { "203.0.113.6", AF_INET, TCP_FIN_WAIT2,
+	                                   0, 0 };
+	const struct sock_case root = { "203.0.113.6", AF_INET, TCP_ESTABLISHED,
+	                                0, TEST_INODE };
+
+	(void)state;
+	expect_sockets(&t, AF_INET, SOCKS(a, same), true, NL_FOUND, TEST_UID);
+	expect_sockets(&t, AF_INET, SOCKS(a, other), true, NL_ERROR, 0);
+	expect_sockets(&t, AF_INET, SOCKS(a, unowned), true, NL_ERROR, 0);
+	expect_sockets(&t, AF_INET, SOCKS(unowned), true, NL_NO_OWNER, 0);
+	/* the uid of root is an owner like any other (the policy hides it) */
+	expect_sockets(&t, AF_INET, SOCKS(root), true, NL_FOUND, 0);
+}
+
+/* Two datagrams add up; the families of one lookup too. */
+static void test_dump_multipart(void **state)
+{
+	struct tcp_tuple t = sample4();
+	struct nl_owners o;
+	struct dump a, b;
+	uint32_t uid = UID_SENTINEL;
+
+	(void)state;
+	memset(&a, 0, sizeof a);
+	memset(&b, 0, sizeof b);
+	memset(&o, 0, sizeof o);
+	dump_socket_msg(&a, &t, "203.0.113.5", AF_INET, TCP_ESTABLISHED,
+	                TEST_UID, TEST_INODE);
+	dump_socket_msg(&b, &t, "203.0.113.7", AF_INET6, TCP_ESTABLISHED,
+	                TEST_UID + 1, TEST_INODE + 1);
+	dump_done(&b, TEST_SEQ);
+	assert_int_equal(nl_parse_dump(a.buf, a.len, &t, AF_INET, TEST_SEQ, &o),
+	                 NL_DUMP_MORE);
+	assert_int_equal(nl_owners_result(&o, &uid), NL_FOUND);
+	assert_int_equal(uid, TEST_UID);
+	assert_int_equal(nl_parse_dump(b.buf, b.len, &t, AF_INET6, TEST_SEQ, &o),
+	                 NL_DUMP_DONE);
+	uid = UID_SENTINEL;
+	assert_int_equal(nl_owners_result(&o, &uid), NL_ERROR);
+	assert_int_equal(uid, UID_SENTINEL);
+	assert_int_equal(o.sockets, 2);
+}
+
+/* More than NL_PROXY_SOCKETS_MAX sockets is an error, exactly past it. */
+static void test_dump_too_many(void **state)
+{
+	struct tcp_tuple t = sample4();
+	struct dump d;
+	struct nl_owners o;
+	uint32_t uid = UID_SENTINEL;
+
+	(void)state;
+	memset(&d, 0, sizeof d);
+	for (unsigned i = 0; i < NL_PROXY_SOCKETS_MAX; i++)
+		dump_socket_msg(&d, &t, NULL, AF_INET, TCP_ESTABLISHED, TEST_UID,
+		                TEST_INODE + i);
+	memset(&o, 0, sizeof o);
+	assert_int_equal(nl_parse_dump(d.buf, d.len, &t, AF_INET, TEST_SEQ, &o),
+	                 NL_DUMP_MORE);
+	assert_int_equal(nl_owners_result(&o, &uid), NL_FOUND);
+	dump_socket_msg(&d, &t, NULL, AF_INET, TCP_ESTABLISHED, TEST_UID, 1);
+	memset(&o, 0, sizeof o);
+	assert_int_equal(nl_parse_dump(d.buf, d.len, &t, AF_INET, TEST_SEQ, &o),
+	                 NL_DUMP_ERROR);
+	o.sockets = NL_PROXY_SOCKETS_MAX + 1;
+	assert_int_equal(nl_owners_result(&o, &uid), NL_ERROR);
+	assert_int_equal(nl_owners_result(NULL, &uid), NL_ERROR);
+	assert_int_equal(nl_owners_result(&o, NULL), NL_ERROR);
+}
+
+/* A socket the filter should have kept out: the kernel is not trusted. */
+static void test_dump_outside_filter(void **state)
+{
+	struct tcp_tuple t = sample4(), u;
+	struct inet_diag_msg m;
+	struct canned c;
+	struct dump d;
+	static const uint8_t bad_states[] = {
+		TCP_LISTEN, TCP_CLOSE, TCP_TIME_WAIT, TCP_SYN_SENT, TCP_SYN_RECV,
+		TCP_NEW_SYN_RECV_STATE, 0, 31, 32, 255,
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof bad_states; i++) {
+		memset(&d, 0, sizeof d);
+		dump_socket_msg(&d, &t, NULL, AF_INET, bad_states[i], TEST_UID,
+		                TEST_INODE);
+		expect_dump(&d, &t, AF_INET, NL_DUMP_ERROR, NL_ERROR, 0);
+	}
+	u = t;
+	u.local_port++;
+	memset(&d, 0, sizeof d);
+	dump_socket_msg(&d, &u, NULL, AF_INET, TCP_ESTABLISHED, TEST_UID, 1);
+	expect_dump(&d, &t, AF_INET, NL_DUMP_ERROR, NL_ERROR, 0);
+	u = t;
+	u.remote_port++;
+	memset(&d, 0, sizeof d);
+	dump_socket_msg(&d, &u, NULL, AF_INET, TCP_ESTABLISHED, TEST_UID, 1);
+	expect_dump(&d, &t, AF_INET, NL_DUMP_ERROR, NL_ERROR, 0);
+	u = t;
+	u.local[3] ^= 1;
+	memset(&d, 0, sizeof d);
+	dump_socket_msg(&d, &u, NULL, AF_INET, TCP_ESTABLISHED, TEST_UID, 1);
+	expect_dump(&d, &t, AF_INET, NL_DUMP_ERROR, NL_ERROR, 0);
+	/* another family than the one asked */
+	memset(&d, 0, sizeof d);
+	dump_socket_msg(&d, &t, NULL, AF_INET6, TCP_ESTABLISHED, TEST_UID, 1);
+	expect_dump(&d, &t, AF_INET, NL_DUMP_ERROR, NL_ERROR, 0);
+	memset(&d, 0, sizeof d);
+	dump_socket_msg(&d, &t, NULL, AF_INET, TCP_ESTABLISHED, TEST_UID, 1);
+	expect_dump(&d, &t, AF_INET6, NL_DUMP_ERROR, NL_ERROR, 0);
+	/* a dual-stack socket of an IPv4 connection with a native IPv6 peer */
+	c = diag_reply(&t, AF_INET6, TCP_ESTABLISHED, TEST_UID, 1, TEST_SEQ);
+	m = get_msg(&c);
+	memset(m.id.idiag_dst, 0x20, sizeof m.id.idiag_dst);
+	put_msg(&c, &m);
+	memset(&d, 0, sizeof d);
+	dump_put(&d, c.buf, c.len);
+	expect_dump(&d, &t, AF_INET6, NL_DUMP_ERROR, NL_ERROR, 0);
+	/* an AF_INET6 tuple cannot be dumped as AF_INET */
+	u = sample6();
+	memset(&d, 0, sizeof d);
+	dump_done(&d, TEST_SEQ);
+	expect_dump(&d, &u, AF_INET, NL_DUMP_ERROR, NL_ERROR, 0);
+}
+
+/* A scoped (link-local) tuple: a socket on another link is another
+ * connection, skipped; one on the link counts. */
+static void test_dump_link_local(void **state)
+{
+	struct tcp_tuple t = tuple6("fe80::1", 6193, "fe80::2", 23);
+	struct inet_diag_msg m;
+	struct canned c;
+	struct dump d;
+
+	(void)state;
+	t.scope_id = 7;
+	c = diag_reply(&t, AF_INET6, TCP_ESTABLISHED, TEST_UID, 1, TEST_SEQ);
+	m = get_msg(&c);
+	m.id.idiag_if = 8;
+	put_msg(&c, &m);
+	memset(&d, 0, sizeof d);
+	dump_put(&d, c.buf, c.len);
+	dump_done(&d, TEST_SEQ);
+	expect_dump(&d, &t, AF_INET6, NL_DUMP_DONE, NL_NOT_FOUND, 0);
+	m.id.idiag_if = 7;
+	put_msg(&c, &m);
+	memset(&d, 0, sizeof d);
+	dump_put(&d, c.buf, c.len);
+	dump_done(&d, TEST_SEQ);
+	expect_dump(&d, &t, AF_INET6, NL_DUMP_DONE, NL_FOUND, TEST_UID);
+}
+
+/* Framing: sequence numbers, message types, lengths, attributes, what
+ * follows NLMSG_DONE, an error from the kernel. */
+static void test_dump_framing(void **state)
+{
+	struct tcp_tuple t = sample4();
+	struct nl_owners o;
+	struct nlmsghdr h;
+	struct canned c;
+	struct dump d, good;
+
+	(void)state;
+	memset(&good, 0, sizeof good);
+	dump_socket_msg(&good, &t, NULL, AF_INET, TCP_ESTABLISHED, TEST_UID, 1);
+	dump_done(&good, TEST_SEQ);
+	/* every cut of the datagram: an error, or a whole prefix of it */
+	for (size_t n = 0; n < good.len; n++) {
+		memset(&o, 0, sizeof o);
+		enum nl_dump_step s = nl_parse_dump(good.buf, n, &t, AF_INET,
+		                                    TEST_SEQ, &o);
+		assert_true(s == NL_DUMP_ERROR || (s == NL_DUMP_MORE && o.sockets == 1));
+	}
+	/* the wrong sequence number, in the first or the last message */
+	d = good;
+	memset(&o, 0, sizeof o);
+	assert_int_equal(nl_parse_dump(d.buf, d.len, &t, AF_INET, TEST_SEQ + 1, &o),
+	                 NL_DUMP_ERROR);
+	memset(&d, 0, sizeof d);
+	dump_socket_msg(&d, &t, NULL, AF_INET, TCP_ESTABLISHED, TEST_UID, 1);
+	dump_done(&d, TEST_SEQ + 1);
+	expect_dump(&d, &t, AF_INET, NL_DUMP_ERROR, NL_ERROR, 0);
+	/* something after NLMSG_DONE */
+	d = good;
+	dump_done(&d, TEST_SEQ);
+	expect_dump(&d, &t, AF_INET, NL_DUMP_ERROR, NL_ERROR, 0);
+	/* an error from the kernel (EBUSY: a dump already running) */
+	c = error_reply(-EBUSY, TEST_SEQ);
+	memset(&d, 0, sizeof d);
+	dump_put(&d, c.buf, c.len);
+	expect_dump(&d, &t, AF_INET, NL_DUMP_ERROR, NL_ERROR, 0);
+	c = error_reply(-ENOENT, TEST_SEQ);
+	memset(&d, 0, sizeof d);
+	dump_put(&d, c.buf, c.len);
+	expect_dump(&d, &t, AF_INET, NL_DUMP_ERROR, NL_ERROR, 0);
+	/* another message type */
+	d = good;
+	memcpy(&h, d.buf, sizeof h);
+	h.nlmsg_type = NLMSG_NOOP;
+	memcpy(d.buf, &h, sizeof h);
+	expect_dump(&d, &t, AF_INET, NL_DUMP_ERROR, NL_ERROR, 0);
+	/* a length past the datagram, below a header, below a socket */
+	uint32_t lens[] = { (uint32_t)good.len + 1, NLMSG_HDRLEN - 1, 0,
+	                    NLMSG_LENGTH(sizeof(struct inet_diag_msg)) - 1 };
+	for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+		d = good;
+		memcpy(&h, d.buf, sizeof h);
+		h.nlmsg_len = lens[i];
+		memcpy(d.buf, &h, sizeof h);
+		expect_dump(&d, &t, AF_INET, NL_DUMP_ERROR, NL_ERROR, 0);
+	}
+	/* an attribute running past its message */
+	c = diag_reply(&t, AF_INET, TCP_ESTABLISHED, TEST_UID, 1, TEST_SEQ);
+	struct nlattr a = { .nla_len = 200, .nla_type = INET_DIAG_SHUTDOWN };
+	memcpy(c.buf + NLMSG_SPACE(sizeof(struct inet_diag_msg)), &a, sizeof a);
+	memset(&d, 0, sizeof d);
+	dump_put(&d, c.buf, c.len);
+	expect_dump(&d, &t, AF_INET, NL_DUMP_ERROR, NL_ERROR, 0);
+	/* bad arguments */
+	memset(&o, 0, sizeof o);
+	assert_int_equal(nl_parse_dump(NULL, 1, &t, AF_INET, TEST_SEQ, &o),
+	                 NL_DUMP_ERROR);
+	assert_int_equal(nl_parse_dump(good.buf, good.len, NULL, AF_INET, TEST_SEQ,
+	                               &o), NL_DUMP_ERROR);
+	assert_int_equal(nl_parse_dump(good.buf, good.len, &t, AF_INET, TEST_SEQ,
+	                               NULL), NL_DUMP_ERROR);
+	assert_int_equal(nl_parse_dump(good.buf, good.len, &t, AF_UNIX, TEST_SEQ,
+	                               &o), NL_DUMP_ERROR);
+	assert_int_equal(o.sockets, 0);
+}
+
+/* ---- proxied lookups against the kernel ------------------------------ */
+
+static void test_kernel_proxied_ipv4(void **state)
+{
+	struct tcp_tuple t, u;
+	int l, c, s;
+
+	(void)state;
+	l = listen_on(AF_INET, "127.0.0.1", 0);
+	assert_true(l >= 0);
+	c = connect_to(AF_INET, "127.0.0.1", local_port(l), 0);
+	s = accept_one(l);
+	t = tuple_of(c);
+	expect_proxied(&t, NL_FOUND, getuid());
+	u = via_gateway(&t, "127.0.0.99");
+	expect_proxied(&u, NL_FOUND, getuid());
+	u.remote_port++;
+	expect_proxied(&u, NL_NOT_FOUND, 0);
+	u = via_gateway(&t, "127.0.0.99");
+	v4(u.local, "127.0.0.2"); /* the filter is on the local address too */
+	expect_proxied(&u, NL_NOT_FOUND, 0);
+	/* a listening socket is no connection: the port of the listener, and
+	 * the remote port of nothing */
+	u = via_gateway(&t, "127.0.0.99");
+	u.local_port = local_port(l);
+	u.remote_port = 1;
+	expect_proxied(&u, NL_NOT_FOUND, 0);
+	close(c);
+	close(s);
+	close(l);
+}
+
+/* A socket bound to 127.0.0.1:port with SO_REUSEADDR, made with fsuid
+ * owner, connected to addr:to_port. */
+static int reuse_connect(uint16_t port, const char *addr, uint16_t to_port,
+                         uid_t owner)
+{
+	struct sockaddr_in me = sin_of("127.0.0.1", port), to = sin_of(addr, to_port);
+	int one = 1, fd;
+
+	setfsuid(owner);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	setfsuid(0);
+	assert_true(fd >= 0);
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one), 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&me, sizeof me), 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&to, sizeof to), 0);
+	return fd;
+}
+
+/* Two connections from the same local address and port to two servers on
+ * the same port: one owner is that owner, two are an error. */
+static void test_kernel_proxied_two(void **state)
+{
+	struct sockaddr_in a;
+	struct tcp_tuple t;
+	int l1, l2, c1, c2, s1, s2, one = 1;
+
+	(void)state;
+	if (geteuid() != 0) {
+		skip(); /* needs root to create a socket owned by another uid */
+		return;
+	}
+	l1 = listen_on(AF_INET, "127.0.0.3", 0);
+	assert_true(l1 >= 0);
+	l2 = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	a = sin_of("127.0.0.4", local_port(l1));
+	assert_int_equal(setsockopt(l2, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one), 0);
+	assert_int_equal(bind(l2, (struct sockaddr *)&a, sizeof a), 0);
+	assert_int_equal(listen(l2, 8), 0);
+	c1 = reuse_connect(0, "127.0.0.3", local_port(l1), 65534);
+	s1 = accept_one(l1);
+	t = tuple_of(c1);
+	c2 = reuse_connect(t.local_port, "127.0.0.4", local_port(l1), 65534);
+	s2 = accept_one(l2);
+	t = via_gateway(&t, "127.0.0.9");
+	expect_proxied(&t, NL_FOUND, 65534);
+	close(c2);
+	close(s2);
+	c2 = reuse_connect(t.local_port, "127.0.0.4", local_port(l1), 65533);
+	s2 = accept_one(l2);
+	expect_proxied(&t, NL_ERROR, 0);
+	close(c1);
+	close(c2);
+	close(s1);
+	close(s2);
+	close(l1);
+	close(l2);
+}
+
+static void test_lookup_proxied_bad(void **state)
+{
+	(void)state;
+	expect_bad_args(nl_lookup_proxied);
 }
 
 int main(void)
@@ -1514,6 +2099,17 @@ int main(void)
 		cmocka_unit_test(test_kernel_stale_reply),
 		cmocka_unit_test(test_kernel_link_local),
 		cmocka_unit_test(test_lookup_bad_fd),
+		cmocka_unit_test(test_dump_request),
+		cmocka_unit_test(test_dump_found),
+		cmocka_unit_test(test_dump_owners),
+		cmocka_unit_test(test_dump_multipart),
+		cmocka_unit_test(test_dump_too_many),
+		cmocka_unit_test(test_dump_outside_filter),
+		cmocka_unit_test(test_dump_link_local),
+		cmocka_unit_test(test_dump_framing),
+		cmocka_unit_test(test_kernel_proxied_ipv4),
+		cmocka_unit_test(test_kernel_proxied_two),
+		cmocka_unit_test(test_lookup_proxied_bad),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
