@@ -28,9 +28,9 @@ import unittest
 
 import identtest
 from identtest import TIMEOUT
+from natnet import run, setns
 
 CTPROBE = os.environ.get('PRIVIDENT_CTPROBE', '')
-CLONE_NEWNET = 0x40000000
 
 INNER4, GW_IN4, GW_OUT4, SERVER4 = '198.18.1.2', '198.18.1.1', '198.18.2.1', '198.18.2.2'
 INNER6, GW_IN6, GW_OUT6, SERVER6 = 'fd00:1413::2', 'fd00:1413::1', 'fd00:1414::1', 'fd00:1414::2'
@@ -51,19 +51,6 @@ table inet privident_ct {
     }
 }
 ''' % (NAT_PORT_MIN, NAT_PORT_MAX)
-
-
-def run(*argv, **kw):
-    return subprocess.run(argv, check=True, timeout=30, capture_output=True,
-                          text=True, **kw)
-
-
-def setns(fd):
-    import ctypes
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.setns(fd, CLONE_NEWNET) != 0:
-        e = ctypes.get_errno()
-        raise OSError(e, 'setns: ' + os.strerror(e))
 
 
 def log(msg):

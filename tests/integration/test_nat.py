@@ -276,12 +276,14 @@ class NatTest(unittest.TestCase):
         self.assertAnswer(got, sp - 1, SERVER_PORT, 'ERROR : NO-USER')
         self.assertRoles(d)
 
-    def inner_privident(self, *args):
+    def inner_privident(self, *args, trusting=True):
         """privident on the inner host (IPv4 and IPv6), trusting the
-        gateway's inner addresses (--proxy)."""
+        gateway's inner addresses (--proxy), or no gateway at all."""
         argv = self.net.exec_argv(self.net.inner) + [
             identtest.PRIVIDENT, '-f', '-u', SERVICE_USER, '-l', INNER4 + ':113',
-            '-l', '[%s]:113' % INNER6, '--proxy', GW_IN4, '--proxy', GW_IN6] + list(args)
+            '-l', '[%s]:113' % INNER6] + list(args)
+        if trusting:
+            argv += ['--proxy', GW_IN4, '--proxy', GW_IN6]
         d = identtest.Daemon(argv=argv)
         self.daemons.append(d)
         d.start(ready=False)
@@ -307,21 +309,11 @@ class NatTest(unittest.TestCase):
         self.assertIn('proxy=yes', inner.log())
         # NO-USER passes through: an inner privident that trusts no gateway
         inner.stop()
-        self.inner_privident_untrusting()
+        self.inner_privident(trusting=False)
         sp = self.relayed(INNER4, GW_OUT4, OUTER4)
         got, _ = self.query(GW_OUT4, sp, SERVER_PORT)
         self.assertAnswer(got, sp, SERVER_PORT, 'ERROR : NO-USER')
         self.assertIsNotNone(gw.wait_log(r'inner=ERROR:NO-USER'), gw.log())
-
-    def inner_privident_untrusting(self):
-        argv = self.net.exec_argv(self.net.inner) + [
-            identtest.PRIVIDENT, '-f', '-u', SERVICE_USER, '-l', INNER4 + ':113']
-        d = identtest.Daemon(argv=argv)
-        self.daemons.append(d)
-        d.start(ready=False)
-        self.wait_bound(self.net.inner, 113, d.proc)
-        time.sleep(0.2)
-        return d
 
     def test_errors_and_failures(self):
         """What the inner host says, or fails to say, within the deadline."""
