@@ -933,14 +933,15 @@ static bool listed(const struct seccomp_rule *rules, size_t n, const char *name,
 	return found;
 }
 
-/* What policy/sanitizer.policy adds to both tables in sanitizer builds
+/* What policy/sanitizer.policy adds to every table in sanitizer builds
  * that the lists below otherwise forbid, and whether it comes only with
- * conditions (read only, never executable). */
+ * conditions (read only, never executable, TCGETS on standard error). */
 static const struct {
 	const char *name;
 	bool conditional;
 } sanitizer_adds[] = {
 	{ "open", true }, { "openat", true }, { "mmap", true }, { "write", false },
+	{ "ioctl", true },
 };
 
 /* In a sanitizer build, whether name may be in a table as the supplement
