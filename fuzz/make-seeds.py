@@ -12,7 +12,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CORPUS = os.path.join(HERE, 'corpus')
 
 AF_INET, AF_INET6 = 2, 10
-REPLY_MAX = 32 + 64 + 512 + 8        # src/limits.h
+OPSYS_MAX, USERID_MAX = 64, 512       # src/limits.h
+REPLY_MAX = 32 + OPSYS_MAX + USERID_MAX + 8
+FWD_TIMEOUT_MS_MAX, FWD_FAILURE_LAST = 10000, 7   # src/ipc.h
 
 
 def write(target, name, data):
@@ -53,7 +55,7 @@ def requests():
     request('fullwidth-digits', '\uff11,\uff12\r\n'.encode())
 
 
-# ---- ipc: the three messages, as the structs in src/ipc.h ----------------
+# ---- ipc: the messages, as the structs in src/ipc.h ----------------------
 
 def query(t=0x51525931, conn=0, gen=0, sp=6193, cp=23):
     return struct.pack('<IIIHH', t, conn, gen, sp, cp)
@@ -69,6 +71,70 @@ def reply(line, t=0x52504c31, conn=0, gen=0, length=None):
     if length is None:
         length = len(line)
     return struct.pack('<IIII', t, conn, gen, length) + line.ljust(REPLY_MAX, b'\0')
+
+
+V4_INNER, V4_QUERIER = b'\x0a\0\0\x05', b'\xc0\0\x02\x07'
+V6_INNER = bytes.fromhex('20010db8') + b'\0' * 11 + b'\x09'
+
+
+def ct_ask(t=0x43544131, id=41, family=AF_INET, lport=4711, rport=6667, pad=0,
+           local=b'\xcb\0\x71\x01', remote=V4_QUERIER):
+    return struct.pack('<IIHHHH16s16s', t, id, family, lport, rport, pad,
+                       local.ljust(16, b'\0'), remote.ljust(16, b'\0'))
+
+
+def ct_answer(result=1, t=0x43544e31, id=41, err=0, family=AF_INET, port=40000,
+              inner=V4_INNER):
+    return struct.pack('<IIIIHH16s', t, id, result, err, family, port,
+                       inner.ljust(16, b'\0'))
+
+
+def fwd_ask(t=0x46574131, id=9, family=AF_INET, port=113, inner_port=40000,
+            server_port=6667, addr=V4_INNER, timeout_ms=3000):
+    return struct.pack('<IIHHHH16sI', t, id, family, port, inner_port,
+                       server_port, addr.ljust(16, b'\0'), timeout_ms)
+
+
+def fwd_answer(failure=0, is_userid=1, sp=40000, cp=6667, opsys=b'', charset=b'',
+               userid=b'', error=b'', t=0x46574e31, id=9):
+    return struct.pack('<IIIIHH65s65s513s65s', t, id, failure, is_userid, sp, cp,
+                       opsys, charset, userid, error)
+
+
+def ipcs_forwarding():
+    write('ipc', 'ct-ask', ct_ask())
+    write('ipc', 'ct-ask-v6', ct_ask(family=AF_INET6, local=V6_INNER,
+                                     remote=b'\xff' * 16, lport=1, rport=65535))
+    write('ipc', 'ct-ask-v4-tail', ct_ask(local=b'\x0a\0\0\x05\x01'))
+    write('ipc', 'ct-ask-pad', ct_ask(pad=1))
+    write('ipc', 'ct-ask-port-0', ct_ask(rport=0))
+    write('ipc', 'ct-answer-found', ct_answer())
+    write('ipc', 'ct-answer-found-v6', ct_answer(family=AF_INET6, inner=V6_INNER,
+                                                 port=65535))
+    write('ipc', 'ct-answer-not-found', ct_answer(2, family=0, port=0, inner=b''))
+    write('ipc', 'ct-answer-mismatch', ct_answer(3, family=0, port=0, inner=b''))
+    write('ipc', 'ct-answer-error', ct_answer(4, err=1, family=0, port=0, inner=b''))
+    write('ipc', 'ct-answer-errno-max', ct_answer(4, err=4095, family=0, port=0,
+                                                  inner=b''))
+    write('ipc', 'ct-answer-errno-over', ct_answer(4, err=4096, family=0, port=0,
+                                                   inner=b''))
+    write('ipc', 'ct-answer-not-found-addr', ct_answer(2, family=0, port=0))
+    write('ipc', 'fwd-ask', fwd_ask())
+    write('ipc', 'fwd-ask-v6', fwd_ask(family=AF_INET6, addr=V6_INNER, port=65535,
+                                       timeout_ms=FWD_TIMEOUT_MS_MAX))
+    write('ipc', 'fwd-ask-timeout-over', fwd_ask(timeout_ms=FWD_TIMEOUT_MS_MAX + 1))
+    write('ipc', 'fwd-ask-v4-tail', fwd_ask(addr=V4_INNER + b'\0' * 11 + b'\1'))
+    write('ipc', 'fwd-answer-userid', fwd_answer(opsys=b'UNIX', charset=b'UTF-8',
+                                                 userid=b'alice'))
+    write('ipc', 'fwd-answer-userid-max', fwd_answer(opsys=b'O' * OPSYS_MAX,
+                                                     userid=b'u' * USERID_MAX))
+    write('ipc', 'fwd-answer-error', fwd_answer(is_userid=0, error=b'NO-USER'))
+    write('ipc', 'fwd-answer-failed', fwd_answer(failure=2, is_userid=0, sp=0, cp=0))
+    write('ipc', 'fwd-answer-failure-over', fwd_answer(failure=FWD_FAILURE_LAST + 1,
+                                                       is_userid=0, sp=0, cp=0))
+    write('ipc', 'fwd-answer-unterminated', fwd_answer(opsys=b'UNIX',
+                                                       userid=b'u' * (USERID_MAX + 1)))
+    write('ipc', 'fwd-answer-after-nul', fwd_answer(opsys=b'UNIX\0X', userid=b'a'))
 
 
 def ipcs():
@@ -498,6 +564,7 @@ def main():
         sys.exit('the binary seeds are laid out for little-endian hosts')
     requests()
     ipcs()
+    ipcs_forwarding()
     netlinks()
     ctnls()
     configs()
