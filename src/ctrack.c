@@ -154,7 +154,9 @@ int ctrack_serve(void)
 			return 0;          /* the helper is gone */
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 || ipc_decode_ct_ask(buf, (size_t)n, &q) != 0)
+		if (fd >= 0)
+			close(fd);         /* no question carries one */
+		if (n < 0 || fd >= 0 || ipc_decode_ct_ask(buf, (size_t)n, &q) != 0)
 			return 1;          /* a helper that breaks the protocol */
 		memset(&a, 0, sizeof(a));
 		a.type = IPC_CT_ANSWER;

@@ -225,7 +225,9 @@ static int on_helper(uint64_t now)
 			return -1;
 		if (n == 0)
 			return 0;
-		if (n < 0 || ipc_decode_fwd_ask(buf, (size_t)n, &q) != 0)
+		if (fd >= 0)
+			close(fd);   /* no question carries one */
+		if (n < 0 || fd >= 0 || ipc_decode_fwd_ask(buf, (size_t)n, &q) != 0)
 			return 1;
 		if (start(&q, now) < 0)
 			return errno == EPIPE || errno == ECONNRESET ? 0 : 1;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "forward.h"
 #include "ipc.h"
@@ -258,7 +259,9 @@ static int drain(struct relay *r, int sock, bool conntrack)
 		ssize_t n = ipc_recv(sock, buf, sizeof(buf), &fd, 1);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return 0;
-		if (n <= 0)
+		if (fd >= 0)
+			close(fd);  /* no answer carries one */
+		if (n <= 0 || fd >= 0)
 			return 1;   /* gone, or a malformed message */
 		if (conntrack) {
 			struct ipc_ct_answer a;
