@@ -294,6 +294,23 @@ bool config_parse_uid_range(const char *s, struct uid_range *r)
 	return true;
 }
 
+/* The place for a repeatable key's next value: a source's first value
+ * replaces what earlier sources gave, later ones in the same source add to
+ * it. Returns the index, or -1 with why when the list is full; nothing
+ * changes until the caller stores the value (and count and source). */
+static int list_next(unsigned count, enum config_source list_src,
+                     enum config_source src, unsigned max, const char *what,
+                     char *why)
+{
+	unsigned n = list_src == src ? count : 0;
+
+	if (n >= max) {
+		config_seterr(why, REASON_MAX, "more than %u %s", max, what);
+		return -1;
+	}
+	return (int)n;
+}
+
 /* Like listen: a source's first hide-uid replaces earlier sources' list. */
 static int set_uids(struct config *c, const struct opt *o,
                     enum config_source src, const char *v, char *why)
@@ -308,15 +325,13 @@ static int set_uids(struct config *c, const struct opt *o,
 		              config_show(v, sb), UID_VALID_MAX);
 		return -1;
 	}
-	if (c->hide_uid_src != src) {
-		c->nhide_uid = 0;
-		c->hide_uid_src = src;
-	}
-	if (c->nhide_uid >= HIDE_UID_MAX) {
-		config_seterr(why, REASON_MAX, "more than %d ranges", HIDE_UID_MAX);
+	int i = list_next(c->nhide_uid, c->hide_uid_src, src, HIDE_UID_MAX,
+	                  "ranges", why);
+	if (i < 0)
 		return -1;
-	}
-	c->hide_uid[c->nhide_uid++] = r;
+	c->hide_uid[i] = r;
+	c->nhide_uid = (unsigned)i + 1;
+	c->hide_uid_src = src;
 	return 0;
 }
 
@@ -330,15 +345,12 @@ static int set_listen(struct config *c, const struct opt *o,
 	(void)o;
 	if (sa_parse_listen(v, DEFAULT_PORT, &la, why, REASON_MAX) != 0)
 		return -1;
-	if (c->listen_src != src) {
-		c->nlisten = 0;
-		c->listen_src = src;
-	}
-	if (c->nlisten >= LISTEN_MAX) {
-		config_seterr(why, REASON_MAX, "more than %d addresses", LISTEN_MAX);
+	int i = list_next(c->nlisten, c->listen_src, src, LISTEN_MAX, "addresses", why);
+	if (i < 0)
 		return -1;
-	}
-	c->listen[c->nlisten++] = la;
+	c->listen[i] = la;
+	c->nlisten = (unsigned)i + 1;
+	c->listen_src = src;
 	return 0;
 }
 
@@ -647,16 +659,15 @@ static int set_forward(struct config *c, const struct opt *o,
 {
 	struct forward_net f;
 	char text[FORWARD_NET_TEXT_MAX];
-	unsigned n = c->forward_src == src ? c->nforward : 0;
 
 	(void)o;
 	if (config_parse_forward(v, &f, why, REASON_MAX) != 0)
 		return -1;
-	if (n >= FORWARD_NETWORKS_MAX) {
-		config_seterr(why, REASON_MAX, "more than %d networks",
-		              FORWARD_NETWORKS_MAX);
+	int i = list_next(c->nforward, c->forward_src, src, FORWARD_NETWORKS_MAX,
+	                  "networks", why);
+	if (i < 0)
 		return -1;
-	}
+	unsigned n = (unsigned)i;
 	if (forward_dup(c->forward, n, &f) >= 0) {
 		config_format_forward(&f, text, sizeof text);
 		config_seterr(why, REASON_MAX, "'%s': that network is listed already",
@@ -699,15 +710,12 @@ static int set_proxy(struct config *c, const struct opt *o,
 		              config_show(v, sb));
 		return -1;
 	}
-	if (c->proxy_src != src) {
-		c->nproxy = 0;
-		c->proxy_src = src;
-	}
-	if (c->nproxy >= PROXY_MAX) {
-		config_seterr(why, REASON_MAX, "more than %d addresses", PROXY_MAX);
+	int i = list_next(c->nproxy, c->proxy_src, src, PROXY_MAX, "addresses", why);
+	if (i < 0)
 		return -1;
-	}
-	c->proxy[c->nproxy++] = p;
+	c->proxy[i] = p;
+	c->nproxy = (unsigned)i + 1;
+	c->proxy_src = src;
 	return 0;
 }
 

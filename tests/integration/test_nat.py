@@ -46,6 +46,22 @@ def log(msg):
     print(msg, file=sys.stderr, flush=True)
 
 
+def fd_kinds(pid):
+    """A process's descriptors in order: 'null', a socket's protocol
+    ('UNIX', 'NETLINK', 'TCP', ...), or the link's target."""
+    out = []
+    for name in sorted(os.listdir('/proc/%d/fd' % pid), key=int):
+        path = '/proc/%d/fd/%s' % (pid, name)
+        target = os.readlink(path)
+        if target == '/dev/null':
+            out.append('null')
+        elif target.startswith('socket:['):
+            out.append(os.getxattr(path, 'system.sockprotoname').rstrip(b'\0').decode())
+        else:
+            out.append(target)
+    return out
+
+
 def fam(addr):
     return socket.AF_INET6 if ':' in addr else socket.AF_INET
 
@@ -390,6 +406,46 @@ class NatTest(unittest.TestCase):
             got, _ = self.query(gw_out, sp, SERVER_PORT)
             self.assertAnswer(got, sp, SERVER_PORT, 'USERID : UNIX : ' + USER2)
         self.assertNotIn('relayed=', d.log())
+
+    def roles(self, d):
+        """The conntrack role's and the forwarder's pids, told apart by
+        their capability (the conntrack role's CAP_NET_ADMIN) and their
+        descriptors (no epoll, no pidfd, no listener)."""
+        ct = fw = None
+        for pid in identtest.children(d.pid):
+            st = identtest.proc_status(pid)
+            kinds = fd_kinds(pid)
+            if int(st['CapEff'], 16) == 1 << CAP_NET_ADMIN:
+                ct = (pid, kinds)
+            elif kinds[3:] == ['UNIX']:
+                fw = (pid, kinds)
+        return ct, fw
+
+    def test_roles_are_inspected_and_restarted(self):
+        """Each role holds its socketpair end (and the conntrack role its
+        netlink socket) and nothing else; one that dies takes the other
+        workers with it, and a new set serves."""
+        d = self.gateway('--forward-network', INNER_NET4)
+        self.oidentd(self.net.inner, INNER4, GW_IN4)
+        (ct, ct_fds), (fw, fw_fds) = self.roles(d)
+        log('conntrack role %d: %s; forwarder %d: %s' % (ct, ct_fds, fw, fw_fds))
+        self.assertEqual(ct_fds, ['null', 'null', 'null', 'UNIX', 'NETLINK'])
+        self.assertEqual(fw_fds, ['null', 'null', 'null', 'UNIX'])
+        before = set(identtest.children(d.pid))
+        os.kill(ct, signal.SIGKILL)
+        self.assertIsNotNone(d.wait_log(r'conntrack role \(pid %d\) was killed by '
+                                        r'signal 9' % ct), d.log())
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline:
+            kids = set(identtest.children(d.pid))
+            if len(kids) == 4 and not kids & before:
+                break
+            time.sleep(0.1)
+        self.assertEqual(len(kids), 4, d.log())
+        self.assertFalse(kids & before, 'a worker outlived the set: %s' % d.log())
+        sp = self.relayed(INNER4, GW_OUT4, OUTER4)
+        got, _ = self.query(GW_OUT4, sp, SERVER_PORT)
+        self.assertAnswer(got, sp, SERVER_PORT, 'USERID : UNIX : ' + USER1)
 
     def assertRoles(self, d):
         """The four workers: the conntrack role holds CAP_NET_ADMIN alone,
