@@ -141,6 +141,19 @@ static void ask_kernel(const struct ipc_ct_ask *q, struct ipc_ct_answer *a)
 	a->inner_port = res.src_port;
 }
 
+void ctrack_report_syscall(int nr)
+{
+	struct ipc_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.type = IPC_EVENT;
+	e.kind = EV_SECCOMP;
+	e.count = 1;
+	e.family = AF_UNSPEC;
+	e.syscall_nr = (uint32_t)nr;
+	(void)ipc_send(ct.sock, &e, sizeof(e), -1, 0);
+}
+
 int ctrack_serve(void)
 {
 	unsigned char buf[IPC_RECV_MAX];

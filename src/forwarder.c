@@ -257,6 +257,19 @@ static int expire(uint64_t now)
 	return (int)next;
 }
 
+void forwarder_report_syscall(int nr)
+{
+	struct ipc_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.type = IPC_EVENT;
+	e.kind = EV_SECCOMP;
+	e.count = 1;
+	e.family = AF_UNSPEC;
+	e.syscall_nr = (uint32_t)nr;
+	(void)ipc_send(fw.sock, &e, sizeof(e), -1, 0);
+}
+
 int forwarder_serve(void)
 {
 	struct pollfd p[1 + FWD_SLOTS];

@@ -884,6 +884,13 @@ static int on_roles(struct helper *h, const struct pollfd *p, uint64_t now)
 		rc = relay_on_forwarder(&h->relay, now);
 	if (rc < 0)
 		return send_failed();
+	if (rc > 0 && h->relay.forbidden_role != NULL) {
+		char name[64];
+		log_msg(LOG_LVL_ERR, "%s made a forbidden system call: %s",
+		        h->relay.forbidden_role,
+		        seccomp_name((int)h->relay.forbidden_nr, name, sizeof(name)));
+		return 1;
+	}
 	if (rc > 0) {
 		log_msg(LOG_LVL_ERR, "a forwarding role broke the protocol or went "
 		        "away; restarting the workers");

@@ -263,6 +263,15 @@ static int drain(struct relay *r, int sock, bool conntrack)
 			close(fd);  /* no answer carries one */
 		if (n <= 0 || fd >= 0)
 			return 1;   /* gone, or a malformed message */
+		struct ipc_event ev;
+		if (ipc_decode_event(buf, (size_t)n, &ev) == 0) {
+			/* Only --debug-sandbox's report, and the role exits. */
+			if (ev.kind == EV_SECCOMP) {
+				r->forbidden_role = conntrack ? "conntrack role" : "forwarder";
+				r->forbidden_nr = ev.syscall_nr;
+			}
+			return 1;
+		}
 		if (conntrack) {
 			struct ipc_ct_answer a;
 			if (ipc_decode_ct_answer(buf, (size_t)n, &a) != 0)

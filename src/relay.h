@@ -64,6 +64,10 @@ struct relay {
 	void *ctx;
 	unsigned used;
 	struct relay_entry e[RELAY_MAX];
+	/* --debug-sandbox: a role's report of its forbidden call (then it
+	 * exits): which role ("conntrack role", "forwarder") and the call. */
+	const char *forbidden_role;
+	uint32_t forbidden_nr;
 };
 
 void relay_init(struct relay *r, const struct config *c, const uint8_t *key,
@@ -79,8 +83,8 @@ int relay_begin(struct relay *r, const struct pending_query *pq, uint64_t now);
 
 /* The conntrack role's and the forwarder's answers waiting on their
  * sockets. Return -1 when done failed, 1 when the role broke the protocol
- * or went away (the helper then ends: the monitor restarts every worker),
- * else 0. */
+ * or went away, or reported a forbidden call (forbidden_role is then set),
+ * which ends the helper (the monitor restarts every worker); else 0. */
 int relay_on_conntrack(struct relay *r, uint64_t now);
 int relay_on_forwarder(struct relay *r, uint64_t now);
 

@@ -65,11 +65,15 @@ void child_report_syscall(int nr);
  * helper on sock until it goes away and returns the exit status. */
 int ctrack_prepare(int sock, struct keep_fds *keep);
 int ctrack_serve(void);
+/* --debug-sandbox: reports the forbidden call nr to the helper, which
+ * logs it (from the SIGSYS handler: one sendmsg on the socketpair). */
+void ctrack_report_syscall(int nr);
 
 /* The forwarder (src/forwarder.c): asks inner ident servers for the
  * helper on sock, within the configuration's forward-networks. */
 int forwarder_prepare(const struct config *c, int sock);
 int forwarder_serve(void);
+void forwarder_report_syscall(int nr);   /* as ctrack_report_syscall */
 
 /* Exit status of a network child whose helper stopped answering: queries
  * waited past --lookup-timeout and a grace period with no word from it. */

@@ -377,7 +377,7 @@ int sandbox_enter_ctrack(const struct config *c, const struct keep_fds *keep,
 {
 	struct seccomp_params p = { .sock = sock, .pidfd = -1, .nl = nl,
 	                            .debug = c->debug_sandbox,
-	                            .report = NULL };
+	                            .report = ctrack_report_syscall };
 
 	return seal_role(keep, null, seccomp_ctrack_rules, seccomp_ctrack_count, &p,
 	                 err, errsz);
@@ -389,7 +389,7 @@ int sandbox_enter_forwarder(const struct service_user *u, const struct config *c
 {
 	struct seccomp_params p = { .sock = sock, .pidfd = -1, .nl = -1,
 	                            .debug = c->debug_sandbox,
-	                            .report = NULL };
+	                            .report = forwarder_report_syscall };
 	/* Before the empty root, which has no /dev/null. */
 	int null = open_null(err, errsz);
 

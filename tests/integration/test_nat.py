@@ -447,6 +447,34 @@ class NatTest(unittest.TestCase):
         got, _ = self.query(GW_OUT4, sp, SERVER_PORT)
         self.assertAnswer(got, sp, SERVER_PORT, 'USERID : UNIX : ' + USER1)
 
+    def test_debug_sandbox_names_the_roles_calls(self):
+        """--debug-sandbox in the real roles under their real filters: the
+        forbidden call is reported to the helper, which names it; the role
+        stops with status 71, and the workers are restarted."""
+        shim = os.environ.get('PRIVIDENT_TRAPSHIM', '')
+        self.assertTrue(os.access(shim, os.R_OK), 'PRIVIDENT_TRAPSHIM=%r' % shim)
+        self.oidentd(self.net.inner, INNER4, GW_IN4)
+        for which, who, call in (('ctrack', 'conntrack role', 'getsockopt'),
+                                 ('forwarder', 'forwarder', 'getppid')):
+            with self.subTest(role=who):
+                argv = self.net.exec_argv(self.net.gw) + [
+                    identtest.PRIVIDENT, '-f', '-u', SERVICE_USER, '-l',
+                    GW_OUT4 + ':113', '--forward-network', INNER_NET4,
+                    '--debug-sandbox']
+                d = identtest.Daemon(argv=argv)
+                self.daemons.append(d)
+                d.start(ready=False, env=dict(os.environ, LD_PRELOAD=shim,
+                                              PRIVIDENT_TEST_TRAP=which))
+                self.wait_listening(self.net.outer, GW_OUT4, 113, d.proc)
+                sp = self.relayed(INNER4, GW_OUT4, OUTER4)
+                self.query(GW_OUT4, sp, SERVER_PORT)
+                self.assertIsNotNone(d.wait_log(r'privident\[\d+\]: %s made a forbidden '
+                                                r'system call: %s$' % (who, call)), d.log())
+                self.assertIsNotNone(d.wait_log(r'%s \(pid \d+\) exited with status 71 '
+                                                r'\(stopped by --debug-sandbox\)' % who),
+                                     d.log())
+                d.stop()
+
     def assertRoles(self, d):
         """The four workers: the conntrack role holds CAP_NET_ADMIN alone,
         the forwarder nothing; all under seccomp as the service user."""
