@@ -261,12 +261,7 @@ void forwarder_report_syscall(int nr)
 {
 	struct ipc_event e;
 
-	memset(&e, 0, sizeof(e));
-	e.type = IPC_EVENT;
-	e.kind = EV_SECCOMP;
-	e.count = 1;
-	e.family = AF_UNSPEC;
-	e.syscall_nr = (uint32_t)nr;
+	ipc_seccomp_event(&e, nr);
 	(void)ipc_send(fw.sock, &e, sizeof(e), -1, 0);
 }
 

@@ -40,6 +40,16 @@ static int seccomp_event_ok(const struct ipc_event *e)
 	       e->ports[0] == 0 && e->ports[1] == 0;
 }
 
+void ipc_seccomp_event(struct ipc_event *e, int nr)
+{
+	memset(e, 0, sizeof(*e));
+	e->type = IPC_EVENT;
+	e->kind = EV_SECCOMP;
+	e->count = 1;
+	e->family = AF_UNSPEC;
+	e->syscall_nr = (uint32_t)nr;
+}
+
 int ipc_decode_event(const void *buf, size_t len, struct ipc_event *out)
 {
 	if (len != sizeof(*out))

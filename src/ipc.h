@@ -135,6 +135,10 @@ struct ipc_fwd_answer {
 	char error[OPSYS_MAX + 1];   /* ERROR: the error's name */
 };
 
+/* Fills *e as the EV_SECCOMP event for the forbidden call nr (the shape
+ * ipc_decode_event requires). Async-signal-safe: for SIGSYS handlers. */
+void ipc_seccomp_event(struct ipc_event *e, int nr);
+
 /* Exact-size, type and range checks. Return 0 and fill *out, or -1. */
 int ipc_decode_query(const void *buf, size_t len, struct ipc_query *out);
 int ipc_decode_event(const void *buf, size_t len, struct ipc_event *out);

@@ -859,11 +859,6 @@ void child_report_syscall(int nr)
 {
 	struct ipc_event e;
 
-	memset(&e, 0, sizeof(e));
-	e.type = IPC_EVENT;
-	e.kind = EV_SECCOMP;
-	e.count = 1;
-	e.family = AF_UNSPEC;
-	e.syscall_nr = (uint32_t)nr;
+	ipc_seccomp_event(&e, nr);
 	event_send(&the_child, &e);
 }
