@@ -123,6 +123,16 @@ def drop_to(user):
 # Addresses and sockets
 
 
+def trap_env(shim, which):
+    """The environment that makes worker which (child, helper, ctrack,
+    forwarder) make one forbidden call through trapshim.c (shim)."""
+    env = dict(os.environ, LD_PRELOAD=shim, PRIVIDENT_TEST_TRAP=which)
+    # Sanitizer builds: their runtime need not come first in the list.
+    env['ASAN_OPTIONS'] = ':'.join(
+        x for x in (os.environ.get('ASAN_OPTIONS'), 'verify_asan_link_order=0') if x)
+    return env
+
+
 def family_of(addr):
     return socket.AF_INET6 if ':' in addr else socket.AF_INET
 

@@ -463,8 +463,7 @@ class NatTest(unittest.TestCase):
                     '--debug-sandbox']
                 d = identtest.Daemon(argv=argv)
                 self.daemons.append(d)
-                d.start(ready=False, env=dict(os.environ, LD_PRELOAD=shim,
-                                              PRIVIDENT_TEST_TRAP=which))
+                d.start(ready=False, env=identtest.trap_env(shim, which))
                 self.wait_listening(self.net.outer, GW_OUT4, 113, d.proc)
                 sp = self.relayed(INNER4, GW_OUT4, OUTER4)
                 self.query(GW_OUT4, sp, SERVER_PORT)

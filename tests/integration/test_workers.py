@@ -152,16 +152,6 @@ class SyslogDaemon(Daemon):
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-def trap_env(which):
-    """The environment that makes worker which (child, helper) make one
-    forbidden call (getppid) through trapshim.c."""
-    env = dict(os.environ, LD_PRELOAD=TRAPSHIM, PRIVIDENT_TEST_TRAP=which)
-    # Sanitizer builds: their runtime need not come first in the list.
-    env['ASAN_OPTIONS'] = ':'.join(
-        x for x in (os.environ.get('ASAN_OPTIONS'), 'verify_asan_link_order=0') if x)
-    return env
-
-
 def tcp_sockets():
     """inode -> 'listener' or 'tcp', from the kernel's tables."""
     out = {}
@@ -452,7 +442,7 @@ class WorkersTest(identtest.DaemonTestCase):
                     else:
                         d = Daemon([(D, port)], ['--debug-sandbox'])
                     self.daemons.append(d)
-                    d.start(env=trap_env(which))
+                    d.start(env=identtest.trap_env(TRAPSHIM, which))
                     c = self.user_conn(USER1, D, Q)
                     q = self.querier(D, port, source=Q)
                     q.send('%d , %d\r\n' % (c.local_port, c.remote_port))
