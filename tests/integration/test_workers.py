@@ -20,6 +20,7 @@ import collections
 import ctypes
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -145,6 +146,23 @@ class SyslogDaemon(Daemon):
             except BlockingIOError:
                 break
         return '\n'.join(self.lines)
+
+    def stop(self, sig=signal.SIGTERM, timeout=identtest.TIMEOUT):
+        """As Daemon.stop, reading the log all the while: a syslog socket
+        nobody reads fills (ten datagrams), and then the daemon's next
+        line blocks it, as a stuck syslog daemon would, and it cannot
+        take the signal (a crash-looping daemon writes three lines per
+        restart)."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            deadline = time.monotonic() + timeout
+            while self.proc.poll() is None and time.monotonic() < deadline:
+                self.log()
+                time.sleep(0.02)
+        self.log()
+        return super().stop(sig, timeout)
 
     def cleanup(self):
         super().cleanup()
