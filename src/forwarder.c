@@ -23,6 +23,7 @@
 #include "clock.h"
 #include "forward.h"
 #include "ipc.h"
+#include "userfile.h"
 
 /* Inner servers asked at once. Each question holds a slot for at most
  * forward-timeout; the helper asks once per relayed query, so this bounds
@@ -150,9 +151,13 @@ static int start(const struct ipc_fwd_ask *q, uint64_t now)
 	socklen_t len;
 	struct slot *s;
 
-	/* The helper asks only what the configuration allows; a question
-	 * outside it is answered as a failed connection, never tried. */
-	if (net == NULL || net->reply[0] != '\0' || net->port != q->port)
+	/* The helper asks only what the configuration allows: a listed
+	 * network at its port, or, with user files, a user's own server on
+	 * loopback; a question outside it is answered as a failed
+	 * connection, never tried. */
+	bool network = net != NULL && net->reply[0] == '\0' && net->port == q->port;
+	bool user = fw.cfg->user_files && userfile_forward_ok(q->family, q->addr, q->port);
+	if (!network && !user)
 		return fail(q->id, FORWARD_CONNECT);
 	if ((s = free_slot()) == NULL)
 		return fail(q->id, FORWARD_CONNECT);

@@ -29,6 +29,7 @@
 
 #include "clock.h"
 #include "ipc.h"
+#include "forward.h"
 #include "keyfile.h"
 #include "log.h"
 #include "lograte.h"
@@ -258,6 +259,29 @@ static void resolve_home(const struct resolver_in *in, struct resolver_out *out,
 		close(dfd);
 }
 
+/* The name a user's own ident server gave (a forward): a chosen reply,
+ * so the other-account check applies (the form was checked already). */
+static void check_forwarded(const struct resolver_in *in, struct resolver_out *out,
+                            char *buf, size_t size)
+{
+	struct userfile_result *r = &out->uf;
+	struct uf_ctx x = { the_helper.cfg, &out->account, buf, size };
+	int other = 0;
+
+	memset(r, 0, sizeof(*r));
+	snprintf(r->reply, sizeof(r->reply), "%s", in->check_name);
+	r->fwd_family = in->fwd_family;
+	memcpy(r->fwd_addr, in->fwd_addr, sizeof(r->fwd_addr));
+	r->fwd_port = in->fwd_port;
+	r->file = "forward";
+	if (out->account.status != ACCOUNT_FOUND)
+		return;
+	if (!the_helper.cfg->user_reply_any_name)
+		other = uf_other_account(&x, in->check_name, in->uid, &r->other_uid);
+	r->status = other > 0 ? UF_OTHER_NAME : other < 0 ? UF_NAME_UNKNOWN : UF_APPLIED;
+	r->choice = other == 0 ? CHOICE_REPLY : CHOICE_NONE;
+}
+
 /* A resolver job (resolve_fn): the account unless it is known, then the
  * files if they are asked for. No account, no home, no file. */
 static void resolve(const struct resolver_in *in, struct resolver_out *out,
@@ -268,6 +292,10 @@ static void resolve(const struct resolver_in *in, struct resolver_out *out,
 		out->account = in->account;
 	else
 		out->account_errno = account_lookup(in->uid, &out->account, buf, size);
+	if (in->check_name[0] != '\0') {
+		check_forwarded(in, out, buf, size);
+		return;
+	}
 	if (in->file == NULL && !in->user_file)
 		return;
 	if (out->account.status == ACCOUNT_NONE) {
@@ -412,7 +440,13 @@ static void log_query(struct helper *h, const struct pending_query *pq,
 	policy_describe(v, res, sizeof(res));
 	/* A gateway's query was about a connection to any remote address. */
 	const char *via = from_proxy(h, pq) ? " proxy=yes" : "";
-	if (v->chosen && f != NULL && f->uf != NULL)
+	if (v->chosen && f != NULL && f->uf != NULL && f->uf->fwd_port != 0) {
+		char fwd[64];
+		sa_addr_text(f->uf->fwd_family, f->uf->fwd_addr, fwd, sizeof(fwd));
+		log_msg(LOG_LVL_INFO, "query peer=%s local=%s ports=%u,%u%s result=%s uid=%u "
+		        "chosen=forward:%s,%u", peer, local, pq->q.server_port,
+		        pq->q.client_port, via, res, pq->uid, fwd, f->uf->fwd_port);
+	} else if (v->chosen && f != NULL && f->uf != NULL)
 		log_msg(LOG_LVL_INFO, "query peer=%s local=%s ports=%u,%u%s result=%s uid=%u "
 		        "chosen=~/%s:%u", peer, local, pq->q.server_port,
 		        pq->q.client_port, via, res, pq->uid, f->uf->file, f->uf->line);
@@ -535,6 +569,93 @@ static int look_up(struct helper *h, const struct pending_query *pq, unsigned ne
 	return 0;
 }
 
+/* The account as the cache has it, for a reply after a forward. */
+static struct facts cached_facts(const struct helper *h, uint32_t uid)
+{
+	const struct cache_entry *e = cached(h, uid);
+	struct facts f = { e != NULL ? &e->account : &failed_account, 0, NULL };
+
+	return f;
+}
+
+/* A user's forward that gave nothing usable: one line (per uid, as a
+ * file's), and the account's normal reply. */
+static int forward_unused(struct helper *h, const struct pending_query *pq,
+                          int family, const uint8_t *addr, unsigned port,
+                          const char *why)
+{
+	char where[64], line[USERFILE_LOG_MAX];
+	struct cache_entry *e = cache_of(h, pq->uid);
+	uint64_t now = clock_mono_ms();
+	struct facts f;
+
+	sa_addr_text(family, addr, where, sizeof(where));
+	snprintf(line, sizeof(line), "forward to %s,%u not used: %s", where, port, why);
+	if (strcmp(e->uf_logged, line) != 0 || now >= e->uf_logged_ms + USERFILE_LOG_REPEAT_MS) {
+		snprintf(e->uf_logged, sizeof(e->uf_logged), "%s", line);
+		e->uf_logged_ms = now;
+		log_msg(LOG_LVL_INFO, "uid %u: %s", pq->uid, line);
+	}
+	f = cached_facts(h, pq->uid);
+	return reply(h, pq, &f);
+}
+
+/* A rule forwards to the user's own ident server on this host: only if
+ * the listener there is the user's (sock_diag), then through the
+ * forwarder (doc/design.md §5). */
+static int user_forward(struct helper *h, const struct pending_query *pq,
+                        const struct userfile_result *uf)
+{
+	uint32_t owner = 0;
+	enum nl_result r = nl_listener(h->nlfd, uf->fwd_family, uf->fwd_addr,
+	                               uf->fwd_port, &owner);
+
+	if (r != NL_FOUND || owner != pq->uid)
+		return forward_unused(h, pq, uf->fwd_family, uf->fwd_addr, uf->fwd_port,
+		                      r != NL_FOUND ? "nothing listens there" :
+		                      "the listener there is another user's");
+	return relay_begin_user(&h->relay, pq, uf->fwd_family, uf->fwd_addr,
+	                        uf->fwd_port, clock_mono_ms()) < 0 ? -1 : 0;
+}
+
+/* The user's server answered (or not): a name of the safe form goes
+ * through the other-account check in a resolver thread, as a chosen
+ * reply; anything else gives the account's normal reply. */
+static int user_forward_done(void *ctx, const struct pending_query *pq,
+                             const struct forward_result *res, int family,
+                             const uint8_t *addr, uint16_t port)
+{
+	struct helper *h = ctx;
+	uint64_t now = clock_mono_ms();
+
+	if (res == NULL || res->failure != FORWARD_OK)
+		return forward_unused(h, pq, family, addr, port, res == NULL ?
+		                      "no answer" : forward_failure_name(res->failure));
+	if (!res->reply.is_userid || !userconf_name_ok(res->reply.userid))
+		return forward_unused(h, pq, family, addr, port, res->reply.is_userid ?
+		                      "not 1 to 32 of A-Z a-z 0-9 . _ -" : "an error");
+	const struct cache_entry *e = cached(h, pq->uid);
+	struct resolver_in in = { .uid = pq->uid, .fwd_family = family,
+	                          .fwd_port = port };
+	memcpy(in.fwd_addr, addr, sizeof(in.fwd_addr));
+	/* userconf_name_ok: at most USERCONF_REPLY_MAX octets, NUL-ended. */
+	memcpy(in.check_name, res->reply.userid, strlen(res->reply.userid) + 1);
+	if (e != NULL && e->expires_ms > now) {
+		in.have_account = true;
+		in.account = e->account;
+	}
+	int job = resolver_count(&h->res, pq->uid) < RESOLVER_JOBS_PER_UID ?
+	          resolver_submit(&h->res, &in) : -1;
+	if (job < 0 || pending_add(&h->pending, pq, job,
+	                           now + (uint64_t)h->cfg->lookup_timeout * 1000) == NULL) {
+		if (job >= 0)
+			resolver_cancel(&h->res, job);
+		return forward_unused(h, pq, family, addr, port, "no room to check the name");
+	}
+	h->job_late[job] = false;
+	return 0;
+}
+
 /* Finished jobs: cache the result, answer every query that waited. */
 static int on_resolved(struct helper *h)
 {
@@ -550,7 +671,9 @@ static int on_resolved(struct helper *h)
 		while ((w = pending_first_of(&h->pending, job)) != NULL) {
 			struct pending_query pq = w->pq;
 			pending_remove(&h->pending, w);
-			if (reply(h, &pq, &f) < 0)
+			int rc = out.uf.choice == CHOICE_FORWARD ?
+			         user_forward(h, &pq, &out.uf) : reply(h, &pq, &f);
+			if (rc < 0)
 				return -1;
 		}
 	}
@@ -778,6 +901,7 @@ int helper_prepare(const struct config *c, int sock, int child_pidfd)
 	pending_init(&h->pending);
 	lograte_init(&h->lograte);
 	relay_init(&h->relay, c, h->key, h->ct_sock, h->fwd_sock, relay_done, h);
+	h->relay.user_done = user_forward_done;
 	if (c->mode != MODE_FIXED) {
 		h->nlfd = nl_open();
 		if (h->nlfd < 0) {

@@ -211,42 +211,53 @@ static void kill_all(const struct monitor *m, int sig)
 
 /* The forwarding roles, each with a socketpair to the helper; the
  * helper's ends in helper_ends. Returns 0, or -1 (logged). */
+/* One role with a socketpair to the helper: the role's end goes to run,
+ * the helper's into *helper_end, other_fd (the other role's socketpair
+ * end in the helper, or -1) is closed in the role. Returns the pid, or -1. */
+static pid_t start_role(struct monitor *m, void (*run)(struct monitor *, int),
+                        int *helper_end, int other_fd)
+{
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -1;
+	if ((pid = fork()) == 0) {
+		close(sv[1]);
+		if (other_fd >= 0)
+			close(other_fd);
+		run(m, sv[0]);
+	}
+	close(sv[0]);
+	if (pid < 0) {
+		close(sv[1]);
+		return -1;
+	}
+	*helper_end = sv[1];
+	return pid;
+}
+
+/* The roles beside the pair, each with a socketpair to the helper (its
+ * ends in helper_ends: conntrack, forwarder; -1 for one not started):
+ * with forward-network both; with user-replies alone the forwarder, for
+ * users' forwards to their own ident servers (doc/design.md §5). Returns
+ * 0, or -1 (logged). */
 static int start_roles(struct monitor *m, int helper_ends[2])
 {
-	int ct[2], fw[2];
+	bool ct = config_forwarding(m->cfg);
+	bool fw = ct || m->cfg->nuser_replies > 0;
 
 	helper_ends[0] = helper_ends[1] = -1;
-	if (!config_forwarding(m->cfg))
-		return 0;
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ct) < 0)
+	if (ct && (m->ctrack = start_role(m, run_ctrack, &helper_ends[0], -1)) < 0)
 		goto fail;
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fw) < 0) {
-		close(ct[0]);
-		close(ct[1]);
+	if (fw && (m->forwarder = start_role(m, run_forwarder, &helper_ends[1],
+	                                     helper_ends[0])) < 0)
 		goto fail;
-	}
-	if ((m->ctrack = fork()) == 0) {
-		close(ct[1]);
-		close(fw[0]);
-		close(fw[1]);
-		run_ctrack(m, ct[0]);
-	}
-	if (m->ctrack > 0 && (m->forwarder = fork()) == 0) {
-		close(fw[1]);
-		close(ct[0]);
-		close(ct[1]);
-		run_forwarder(m, fw[0]);
-	}
-	close(ct[0]);
-	close(fw[0]);
-	helper_ends[0] = ct[1];
-	helper_ends[1] = fw[1];
-	if (m->ctrack > 0 && m->forwarder > 0)
-		return 0;
-	m->ctrack = m->ctrack < 0 ? 0 : m->ctrack;
-	m->forwarder = m->forwarder < 0 ? 0 : m->forwarder;
+	return 0;
 fail:
 	log_msg(LOG_LVL_ERR, "cannot start the forwarding roles: %s", strerror(errno));
+	m->ctrack = m->ctrack < 0 ? 0 : m->ctrack;
+	m->forwarder = m->forwarder < 0 ? 0 : m->forwarder;
 	return -1;
 }
 

@@ -278,6 +278,54 @@ enum nl_result nl_parse_reply(const uint8_t *buf, size_t len,
 	return NL_ERROR;
 }
 
+/* The listening socket for a user's forward (doc/design.md §5): the
+ * kernel's exact lookup with the remote end zero falls back to the
+ * listener at t's local address and port (bound to it, or to the
+ * wildcard). Only a LISTEN socket on that port counts. */
+static enum nl_result parse_listener(const uint8_t *buf, const struct nlmsghdr *nlh,
+                                     const struct tcp_tuple *t, uint32_t *uid)
+{
+	static const __be32 any[4];
+	struct inet_diag_msg m;
+
+	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof m))
+		return NL_ERROR;
+	memcpy(&m, buf + NLMSG_HDRLEN, sizeof m);
+	if (m.idiag_family != AF_INET && m.idiag_family != AF_INET6)
+		return NL_ERROR;
+	if ((m.idiag_family == AF_INET && t->family != AF_INET) ||
+	    m.idiag_state != TCP_LISTEN)
+		return NL_NOT_FOUND;
+	if (ntohs(m.id.idiag_sport) != t->local_port ||
+	    (!addr_matches(m.id.idiag_src, m.idiag_family, t, t->local) &&
+	     memcmp(m.id.idiag_src, any, sizeof(any)) != 0))
+		return NL_ERROR;
+	if (m.idiag_inode == 0)
+		return NL_NO_OWNER;
+	*uid = m.idiag_uid;
+	return NL_FOUND;
+}
+
+enum nl_result nl_parse_listener_reply(const uint8_t *buf, size_t len,
+                                       const struct tcp_tuple *t, uint32_t seq,
+                                       uint32_t *uid)
+{
+	struct nlmsghdr nlh;
+
+	if (buf == NULL || t == NULL || uid == NULL || len < sizeof nlh)
+		return NL_ERROR;
+	if (t->family != AF_INET && t->family != AF_INET6)
+		return NL_ERROR;
+	memcpy(&nlh, buf, sizeof nlh);
+	if (!frame_ok(&nlh, len) || nlh.nlmsg_seq != seq)
+		return NL_ERROR;
+	if (nlh.nlmsg_type == NLMSG_ERROR)
+		return parse_error(buf, &nlh);
+	if (nlh.nlmsg_type == SOCK_DIAG_BY_FAMILY)
+		return parse_listener(buf, &nlh, t, uid);
+	return NL_ERROR;
+}
+
 /* ---- I/O -------------------------------------------------------------- */
 
 int nl_open(void)
@@ -352,9 +400,13 @@ static int is_stale(const uint8_t *buf, size_t len, uint32_t seq)
 	return behind != 0 && behind < NL_SEQ_HALF;
 }
 
-/* One request in one family and its reply. */
-static enum nl_result nl_ask(int fd, const struct tcp_tuple *t, int family,
-                             uint32_t *uid)
+typedef enum nl_result (*nl_parse_fn)(const uint8_t *buf, size_t len,
+                                      const struct tcp_tuple *t, uint32_t seq,
+                                      uint32_t *uid);
+
+/* One request in one family and its reply, read by parse. */
+static enum nl_result nl_ask_with(int fd, const struct tcp_tuple *t, int family,
+                                  uint32_t *uid, nl_parse_fn parse)
 {
 	uint8_t req[NL_REQUEST_SIZE];
 	uint8_t reply[NL_REPLY_MAX];
@@ -371,9 +423,34 @@ static enum nl_result nl_ask(int fd, const struct tcp_tuple *t, int family,
 		if (n < 0)
 			return NL_ERROR;
 		if (!is_stale(reply, (size_t)n, seq))
-			return nl_parse_reply(reply, (size_t)n, t, seq, uid);
+			return parse(reply, (size_t)n, t, seq, uid);
 	}
 	return NL_ERROR;
+}
+
+static enum nl_result nl_ask(int fd, const struct tcp_tuple *t, int family,
+                             uint32_t *uid)
+{
+	return nl_ask_with(fd, t, family, uid, nl_parse_reply);
+}
+
+enum nl_result nl_listener(int nlfd, int family, const uint8_t *addr,
+                           uint16_t port, uint32_t *uid)
+{
+	struct tcp_tuple t;
+	enum nl_result r;
+
+	if (nlfd < 0 || addr == NULL || uid == NULL ||
+	    (family != AF_INET && family != AF_INET6))
+		return NL_ERROR;
+	memset(&t, 0, sizeof t);
+	t.family = family;
+	memcpy(t.local, addr, family == AF_INET ? 4 : 16);
+	t.local_port = port;
+	r = nl_ask_with(nlfd, &t, family, uid, nl_parse_listener_reply);
+	if (r == NL_NOT_FOUND && family == AF_INET) /* a dual-stack listener */
+		r = nl_ask_with(nlfd, &t, AF_INET6, uid, nl_parse_listener_reply);
+	return r;
 }
 
 enum nl_result nl_lookup(int nlfd, const struct tcp_tuple *t, uint32_t *uid)

@@ -39,12 +39,24 @@ enum nl_result nl_parse_reply(const uint8_t *buf, size_t len,
                               const struct tcp_tuple *t, uint32_t seq,
                               uint32_t *uid);
 
+/* The same for the listening socket at t's local address and port (the
+ * remote end zero): NL_FOUND with its owner only for a LISTEN socket on
+ * that port, bound to that address or to the wildcard. */
+enum nl_result nl_parse_listener_reply(const uint8_t *buf, size_t len,
+                                       const struct tcp_tuple *t, uint32_t seq,
+                                       uint32_t *uid);
+
 /* Opens the NETLINK_SOCK_DIAG socket (before any sandbox). -1 on error. */
 int nl_open(void);
 
 /* Looks t up: the IPv4 form first for AF_INET, then the v4-mapped IPv6 form
  * (a dual-stack IPv6 socket), or the IPv6 form for AF_INET6. */
 enum nl_result nl_lookup(int nlfd, const struct tcp_tuple *t, uint32_t *uid);
+
+/* The owner of the listening socket at addr (family's form), port: the
+ * IPv4 form first for AF_INET, then a dual-stack IPv6 listener. */
+enum nl_result nl_listener(int nlfd, int family, const uint8_t *addr,
+                           uint16_t port, uint32_t *uid);
 
 /* ---- proxied lookups (doc/design.md §4) ---------------------------------
  * A gateway that relays a connection asks about it by its two ports: the

@@ -36,7 +36,7 @@ int policy_file_counts(const char *name, uint32_t uid, unsigned mode,
  * helper worked it out (doc/design.md §5): nothing that counts, hide, or
  * a reply the owner may choose and that passed the helper's checks (the
  * account may choose, the name is no other account's), in name. */
-enum user_choice { CHOICE_NONE, CHOICE_HIDE, CHOICE_REPLY };
+enum user_choice { CHOICE_NONE, CHOICE_HIDE, CHOICE_REPLY, CHOICE_FORWARD };
 typedef enum user_choice (*user_choice_fn)(uint32_t uid, char *name, size_t size);
 
 struct policy_env {

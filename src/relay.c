@@ -153,6 +153,7 @@ int relay_begin(struct relay *r, const struct pending_query *pq, uint64_t now)
 	}
 	memset(&q, 0, sizeof(q));
 	e->stage = RELAY_CONNTRACK;
+	e->user = false;
 	e->gen++;
 	e->pq = *pq;
 	e->inner_family = 0;
@@ -171,6 +172,56 @@ int relay_begin(struct relay *r, const struct pending_query *pq, uint64_t now)
 		return finish_error(r, e, REPLY_UNKNOWN_ERROR,
 		                    "the conntrack role takes no question") < 0 ? -1 : 1;
 	return 0;
+}
+
+int relay_begin_user(struct relay *r, const struct pending_query *pq, int family,
+                     const uint8_t *addr, uint16_t port, uint64_t now)
+{
+	struct relay_entry *e = r->fwd_sock >= 0 ? free_entry(r) : NULL;
+	struct ipc_fwd_ask q;
+
+	if (e == NULL)
+		return r->user_done(r->ctx, pq, NULL, family, addr, port);
+	memset(&q, 0, sizeof(q));
+	e->stage = RELAY_FORWARD;
+	e->user = true;
+	e->user_port = port;
+	e->gen++;
+	e->pq = *pq;
+	e->inner_family = family;
+	memset(e->inner, 0, sizeof(e->inner));
+	memcpy(e->inner, addr, family == AF_INET ? 4 : 16);
+	e->inner_port = pq->t.local_port;
+	e->deadline_ms = now + (uint64_t)r->cfg->forward_timeout * 1000 + RELAY_GRACE_MS;
+	r->used++;
+	q.type = IPC_FWD_ASK;
+	q.id = id_of(r, e);
+	q.family = (uint16_t)family;
+	q.port = port;
+	q.inner_port = pq->t.local_port;
+	q.server_port = pq->t.remote_port;
+	memcpy(q.addr, e->inner, sizeof(q.addr));
+	q.timeout_ms = r->cfg->forward_timeout * 1000;
+	if (ipc_send(r->fwd_sock, &q, sizeof(q), -1, 1) < 0) {
+		e->stage = RELAY_FREE;
+		r->used--;
+		return r->user_done(r->ctx, pq, NULL, family, addr, port);
+	}
+	return 0;
+}
+
+/* A user's forward ended: the helper takes it from here. */
+static int finish_user(struct relay *r, struct relay_entry *e,
+                       const struct forward_result *res)
+{
+	struct pending_query pq = e->pq;
+	uint8_t addr[16];
+
+	memcpy(addr, e->inner, sizeof(addr));
+	e->stage = RELAY_FREE;
+	e->user = false;
+	r->used--;
+	return r->user_done(r->ctx, &pq, res, e->inner_family, addr, e->user_port);
 }
 
 /* The inner host is known: answer from the configuration, or ask it. */
@@ -229,7 +280,8 @@ static int on_fwd_answer(struct relay *r, const struct ipc_fwd_answer *a)
 
 	if (e == NULL)
 		return 0;
-	const struct forward_net *net = forward_match(r->cfg, e->inner_family, e->inner);
+	const struct forward_net *net = e->user ? NULL :
+	                                forward_match(r->cfg, e->inner_family, e->inner);
 	memset(&res, 0, sizeof(res));
 	res.failure = (enum forward_failure)a->failure;
 	if (res.failure == FORWARD_OK &&
@@ -244,6 +296,8 @@ static int on_fwd_answer(struct relay *r, const struct ipc_fwd_answer *a)
 		memcpy(res.reply.userid, a->userid, sizeof(res.reply.userid));
 		memcpy(res.reply.error, a->error, sizeof(res.reply.error));
 	}
+	if (e->user)
+		return finish_user(r, e, &res);
 	if (net == NULL)   /* the configuration cannot change under us */
 		return finish_error(r, e, REPLY_UNKNOWN_ERROR, "inner host in no forward-network");
 	return finish(r, e, net, &res, forward_failure_name(res.failure));
@@ -305,6 +359,11 @@ int relay_expire(struct relay *r, uint64_t now)
 {
 	for (int i = 0; i < RELAY_MAX && r->used > 0; i++) {
 		struct relay_entry *e = &r->e[i];
+		if (e->stage != RELAY_FREE && e->deadline_ms <= now && e->user) {
+			if (finish_user(r, e, NULL) < 0)
+				return -1;
+			continue;
+		}
 		if (e->stage != RELAY_FREE && e->deadline_ms <= now &&
 		    finish_error(r, e, REPLY_UNKNOWN_ERROR,
 		                 e->stage == RELAY_CONNTRACK ? "no answer from the conntrack role"

@@ -18,6 +18,8 @@
 #include "policy.h"
 #include "replyparse.h"
 
+struct forward_result;
+
 /* Relayed queries waiting at once. Each waits at most forward-timeout
  * plus RELAY_GRACE_MS; past this many, a relayed query is answered
  * UNKNOWN-ERROR at once (the forwarder asks at most FWD_SLOTS at once
@@ -38,6 +40,8 @@ struct relay_entry {
 	int inner_family;          /* from conntrack */
 	uint8_t inner[16];
 	uint16_t inner_port;
+	bool user;                 /* a user's forward to their own server */
+	uint16_t user_port;        /* ... at inner, this port */
 };
 
 /* What the log says of a relayed query beside its result: what happened
@@ -61,6 +65,12 @@ struct relay {
 	const uint8_t *key;        /* for token networks, or NULL */
 	int ct_sock, fwd_sock;     /* -1: forwarding is off */
 	relay_done_fn done;
+	/* A user's forward ended: what the user's server said (res NULL: no
+	 * answer by the deadline). The helper checks the name as a chosen
+	 * reply. -1 when answering failed. */
+	int (*user_done)(void *ctx, const struct pending_query *pq,
+	                 const struct forward_result *res, int family,
+	                 const uint8_t *addr, uint16_t port);
 	void *ctx;
 	unsigned used;
 	struct relay_entry e[RELAY_MAX];
@@ -72,6 +82,13 @@ struct relay {
 
 void relay_init(struct relay *r, const struct config *c, const uint8_t *key,
                 int ct_sock, int fwd_sock, relay_done_fn done, void *ctx);
+
+/* Asks the ident server of pq's owner at addr (family's form), port on
+ * this host about pq's connection ("local port , remote port"); the
+ * answer goes to user_done. Returns 0 (it waits), or, when it cannot be
+ * asked (no forwarder, no room), what user_done returned for no answer. */
+int relay_begin_user(struct relay *r, const struct pending_query *pq, int family,
+                     const uint8_t *addr, uint16_t port, uint64_t now);
 
 /* Whether pq (a lookup that found no local socket) is one to relay. */
 bool relay_wanted(const struct relay *r, const struct pending_query *pq);

@@ -62,6 +62,12 @@ struct resolver_in {
 	struct account account;
 	bool user_file;         /* read ~/.oidentd.conf for conn */
 	struct userconf_conn conn;
+	/* The name a user's own ident server gave for a forward (at
+	 * fwd_addr, fwd_port): checked as a chosen reply ("" for none). */
+	char check_name[USERCONF_REPLY_MAX + 1];
+	int fwd_family;
+	uint8_t fwd_addr[16];
+	uint16_t fwd_port;
 };
 
 struct resolver_out {

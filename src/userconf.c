@@ -33,7 +33,7 @@ struct lexer {
 
 enum keyword {
 	K_NONE, K_TO, K_FPORT, K_FROM, K_LPORT, K_GLOBAL, K_DEFAULT, K_USER,
-	K_REPLY, K_HIDE, K_OTHER
+	K_REPLY, K_HIDE, K_FORWARD, K_OTHER
 };
 
 /* oidentd's keywords (case-insensitive, as its scanner). The ones past
@@ -49,7 +49,7 @@ static const struct {
 	{ "random", K_OTHER }, { "numeric", K_OTHER },
 	{ "random_numeric", K_OTHER }, { "spoof", K_OTHER },
 	{ "spoof_all", K_OTHER }, { "spoof_privport", K_OTHER },
-	{ "forward", K_OTHER },
+	{ "forward", K_FORWARD },
 };
 
 static bool is_space(char c)
@@ -405,10 +405,30 @@ static void add_reply(struct userconf_rule *r, const struct tok *v,
 	rep->fits = v->len <= USERCONF_REPLY_MAX;
 }
 
+/* "forward ADDR PORT" (oidentd's user_forward), the keyword read. */
+static int parse_forward(struct parser *ps, struct userconf_rule *r,
+                         unsigned line)
+{
+	struct tok a, p;
+	long port;
+
+	if (next(ps, &a) != 0)
+		return -1;
+	if (!is_value(&a) || next(ps, &p) != 0 || !is_value(&p))
+		return fail(ps, line, "forward without an address and a port");
+	if (parse_addr(&a, &r->fwd) != 0 ||
+	    (port = port_value(p.p, p.len, -1)) < 0)
+		return fail(ps, line, "bad forward address or port");
+	r->fwd_port = (uint16_t)port;
+	if (r->fwd.family == AF_UNSPEC)
+		unsupported(r, "forward to a host name");
+	return 0;
+}
+
 /* A block's statements up to its '}', its opening '{' already read. */
 static int parse_block(struct parser *ps, struct userconf_rule *r)
 {
-	bool hide = false, dropped = false, skipping = false;
+	bool hide = false, forward = false, dropped = false, skipping = false;
 	struct tok t;
 
 	for (;;) {
@@ -425,6 +445,13 @@ static int parse_block(struct parser *ps, struct userconf_rule *r)
 		switch (keyword(&t)) {
 		case K_HIDE:
 			hide = true;
+			break;
+		case K_FORWARD:
+			if (forward)
+				unsupported(r, "more than one forward in a block");
+			forward = true;
+			if (parse_forward(ps, r, t.line) != 0)
+				return -1;
 			break;
 		case K_REPLY: {
 			struct tok v = peek(&ps->lx);
@@ -443,7 +470,7 @@ static int parse_block(struct parser *ps, struct userconf_rule *r)
 		default:
 			/* random, forward, force, allow ... : the whole block
 			 * is not followed. */
-			unsupported(r, "a statement other than reply or hide");
+			unsupported(r, "a statement other than reply, hide or forward");
 			skipping = true;
 			break;
 		}
@@ -451,12 +478,12 @@ static int parse_block(struct parser *ps, struct userconf_rule *r)
 	if (dropped)
 		ignore(ps->c, r->line, "more than " STR(USERCONF_REPLIES_MAX)
 		       " replies: the further ones dropped (as oidentd)");
-	if (hide && r->nreplies > 0)
-		unsupported(r, "hide and reply in one block");
-	if (!hide && r->nreplies == 0)
+	if ((hide ? 1 : 0) + (forward ? 1 : 0) + (r->nreplies > 0) > 1)
+		unsupported(r, "more than one of hide, reply and forward in one block");
+	if (!hide && !forward && r->nreplies == 0)
 		unsupported(r, "empty block");
 	r->action = r->reason ? USERCONF_UNSUPPORTED :
-	            hide ? USERCONF_HIDE : USERCONF_REPLY;
+	            hide ? USERCONF_HIDE : forward ? USERCONF_FORWARD : USERCONF_REPLY;
 	return 0;
 }
 

@@ -75,6 +75,7 @@ struct userconf_reply {
 enum userconf_action {
 	USERCONF_REPLY,       /* one of replies[] (oidentd picks at random) */
 	USERCONF_HIDE,        /* hide the user (HIDDEN-USER) */
+	USERCONF_FORWARD,     /* ask the ident server at fwd, fwd_port */
 	USERCONF_UNSUPPORTED, /* something we do not follow: no user reply */
 };
 
@@ -85,6 +86,8 @@ struct userconf_rule {
 	struct userconf_ports fport, lport; /* remote, local port */
 	enum userconf_action action;
 	const char *reason;             /* USERCONF_UNSUPPORTED: why */
+	struct userconf_addr fwd;       /* USERCONF_FORWARD: an address */
+	uint16_t fwd_port;              /* ... and a port, 1-65535 */
 	unsigned nreplies;
 	struct userconf_reply replies[USERCONF_REPLIES_MAX];
 };

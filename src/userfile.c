@@ -1,6 +1,9 @@
 /* A user's ~/.oidentd.conf for one query: find, check, read, decide. */
 #include "userfile.h"
 
+#include <arpa/inet.h>
+#include "sockaddr.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -130,6 +133,38 @@ static void set_reply(struct userfile_result *r, enum userfile_status s,
 	r->choice = s == UF_APPLIED ? CHOICE_REPLY : CHOICE_NONE;
 }
 
+bool userfile_forward_ok(int family, const uint8_t *addr, unsigned port)
+{
+	static const uint8_t one[16] = { [15] = 1 };
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+	bool loopback = family == AF_INET ? addr[0] == 127 :
+	                family == AF_INET6 &&
+	                (memcmp(addr, one, 16) == 0 ||
+	                 (memcmp(addr, mapped, 12) == 0 && addr[12] == 127));
+
+	return loopback && port >= USERFILE_FORWARD_PORT_MIN && port <= 65535;
+}
+
+/* A forward rule: to the user's own ident server on this host, if the
+ * account may choose its reply (the server's answer is one it chose). */
+static void decide_forward(const struct userconf_rule *rule,
+                           const struct userfile_env *env, struct userfile_result *r)
+{
+	r->fwd_port = rule->fwd_port;   /* the log tells a forward by it */
+	if (!env->may_choose(env->ctx)) {
+		r->status = UF_NOT_ALLOWED;
+		return;
+	}
+	if (!userfile_forward_ok(rule->fwd.family, rule->fwd.bytes, rule->fwd_port)) {
+		r->status = UF_BAD_FORWARD;
+		return;
+	}
+	r->choice = CHOICE_FORWARD;
+	r->fwd_family = rule->fwd.family;
+	memcpy(r->fwd_addr, rule->fwd.bytes, sizeof(r->fwd_addr));
+	r->fwd_port = rule->fwd_port;
+}
+
 /* A reply rule: one of its names, if the account may choose it. */
 static void decide_reply(const struct userconf_rule *rule, uint32_t uid,
                          const struct userfile_env *env, struct userfile_result *r)
@@ -179,6 +214,9 @@ void userfile_decide(const struct userconf *c, const struct userconf_conn *conn,
 		if (rule->nreplies > 0)
 			decide_reply(rule, uid, env, r);
 		return;
+	case USERCONF_FORWARD:
+		decide_forward(rule, env, r);
+		return;
 	default:
 		r->status = UF_UNSUPPORTED;
 		r->why = rule->reason;
@@ -208,8 +246,15 @@ void userfile_lookup(int homefd, uint32_t uid, const struct userconf_conn *conn,
 static void describe_reply(const struct userfile_result *r, char *what, size_t n)
 {
 	switch (r->status) {
+	case UF_BAD_FORWARD:
+		snprintf(what, n, "forward refused: only to this host's loopback, "
+		         "at a port from %d", USERFILE_FORWARD_PORT_MIN);
+		break;
 	case UF_NOT_ALLOWED:
-		if (userconf_name_ok(r->reply))
+		if (r->fwd_port != 0)
+			snprintf(what, n, "forward not used: the account is not in "
+			         "user-replies");
+		else if (userconf_name_ok(r->reply))
 			snprintf(what, n, "reply \"%s\" not used: the account is not in "
 			         "user-replies", r->reply);
 		else
@@ -264,6 +309,14 @@ void userfile_describe(const struct userfile_result *r, char *buf, size_t size)
 		return;
 	default:
 		describe_reply(r, what, sizeof(what));
+		if (r->fwd_port != 0 && (r->status == UF_OTHER_NAME ||
+		                         r->status == UF_NAME_UNKNOWN)) {
+			/* the name came from the user's forward, not the file */
+			char where[INET6_ADDRSTRLEN];
+			sa_addr_text(r->fwd_family, r->fwd_addr, where, sizeof(where));
+			snprintf(buf, size, "forward to %s,%u: %s", where, r->fwd_port, what);
+			return;
+		}
 		snprintf(buf, size, "~/%s line %u: %s%s", r->file, r->line, what, more);
 		return;
 	}

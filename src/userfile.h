@@ -36,11 +36,25 @@ enum userfile_status {
 	UF_OTHER_NAME,    /* a reply that is another account's login name */
 	UF_NAME_UNKNOWN,  /* cannot tell whether it is (the name service
 	                     failed): refused as if it were */
+	UF_BAD_FORWARD,   /* a forward elsewhere than this host's loopback
+	                     at a port from USERFILE_FORWARD_PORT_MIN */
 };
+
+/* A user may forward only to an ident server of their own on this host:
+ * on loopback, at a port no service of the system's holds (below 1024
+ * only root may listen). The helper checks the listener's owner too. */
+#define USERFILE_FORWARD_PORT_MIN 1024
+
+/* Whether a user may forward to addr (family's form), port: this host's
+ * loopback (127/8, ::1, or 127/8 IPv4-mapped), port >= 1024. */
+bool userfile_forward_ok(int family, const uint8_t *addr, unsigned port);
 
 struct userfile_result {
 	enum userfile_status status;
 	enum user_choice choice;        /* CHOICE_NONE unless UF_APPLIED */
+	int fwd_family;                 /* CHOICE_FORWARD: AF_INET or AF_INET6 */
+	uint8_t fwd_addr[16];           /* ... a loopback address */
+	uint16_t fwd_port;              /* ... and a port >= 1024 */
 	char reply[USERCONF_REPLY_MAX + 1]; /* with CHOICE_REPLY; else the
 	                                   refused reply, for the log */
 	const char *file;               /* USERFILE_XDG or USERFILE_HOME */

@@ -17,6 +17,9 @@ Addresses: 127.0.71.1 (daemon), 127.0.71.2 (querier, far end)."""
 import fcntl
 import grp
 import os
+import select
+import signal
+import socket
 import pwd
 import shutil
 import stat
@@ -147,12 +150,14 @@ class UserFileCase(identtest.DaemonTestCase):
         return line
 
     def assertSandboxed(self):
-        """Both workers under their filters, none replaced, no forbidden
+        """Every worker under its filter (the pair, and with user-replies
+        the forwarder, for users' forwards), none replaced, no forbidden
         call: the helper read every file under its real filter."""
         log = self.d.log()
         self.assertNotRegex(log, r'forbidden system call|restart', log)
         workers = identtest.children(self.d.pid)
-        self.assertEqual(len(workers), 2, log)
+        self.assertEqual(len(workers), 3 if '--user-replies' in self.d.argv else 2,
+                         log)
         for pid in workers:
             self.assertEqual(identtest.proc_status(pid).get('Seccomp'), '2')
 
@@ -408,7 +413,7 @@ class UnsafeFileTest(UserFileCase):
         self.put(UF1, 'global { reply "x" }\nglobal { random }\n')
         self.assertReply(q, c, UF1)
         self.assertLogged(r'~/\.oidentd\.conf line 2 not followed: a statement '
-                          r'other than reply or hide')
+                          r'other than reply, hide or forward')
         # binary junk
         self.put(UF1, bytes(range(256)) * 4)
         self.assertReply(q, c, UF1)
@@ -438,6 +443,85 @@ class UnsafeFileTest(UserFileCase):
         self.assertReply(q, c1, 'closed')
         self.assertHidden(q, c3)
         self.assertNotRegex(self.d.log(), r'ignored|cannot')
+        self.assertSandboxed()
+
+
+class ForwardTest(UserFileCase):
+    """A user's rule forwards to an ident server the same user runs on
+    loopback (a bouncer's built-in identd), through the forwarder, once
+    the helper has seen that the listener is the user's."""
+
+    def identd(self, user, answer):
+        """An ident server of user's on 127.0.0.1 (a free port >= 1024):
+        answer(query) is the user id it gives. Returns its port."""
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                os.close(r)
+                identtest.drop_to(user)
+                s = socket.socket()
+                s.bind(('127.0.0.1', 0))
+                s.listen(8)
+                os.write(w, b'%d\n' % s.getsockname()[1])
+                s.settimeout(identtest.CHILD_LIFETIME)
+                while True:
+                    c, _ = s.accept()
+                    c.settimeout(identtest.TIMEOUT)
+                    q = c.recv(256).decode('latin-1').strip()
+                    c.sendall(('%s : USERID : UNIX : %s\r\n' % (q, answer)).encode())
+                    c.close()
+            finally:
+                os._exit(code)
+        os.close(w)
+        self.addCleanup(identtest.reap, pid)
+        self.addCleanup(os.kill, pid, signal.SIGKILL)
+        ready, _, _ = select.select([r], [], [], identtest.TIMEOUT)
+        port = int(os.read(r, 64)) if ready else 0
+        os.close(r)
+        self.assertGreaterEqual(port, 1024)
+        return port
+
+    def test_forward_to_the_users_own_identd(self):
+        q = self.start('--user-replies', UF1)
+        c = self.user_conn(UF1, D, Q)
+        port = self.identd(UF1, 'bnc42')
+        self.put(UF1, 'global { forward 127.0.0.1 %d }\n' % port)
+        self.assertReply(q, c, 'bnc42')
+        self.assertLogged(r'result=USERID:UNIX:bnc42 uid=%d chosen=forward:127.0.0.1,%d'
+                          % (identtest.uid_of(UF1), port))
+        self.assertSandboxed()
+
+    def test_forward_refused(self):
+        q = self.start('--user-replies', UF1)
+        c1 = self.user_conn(UF1, D, Q)
+        c3 = self.user_conn(UF3, D, Q)
+        uid1 = identtest.uid_of(UF1)
+        # a listener that is another user's
+        other = self.identd(UF3, 'mallory')
+        self.put(UF1, 'global { forward 127.0.0.1 %d }\n' % other)
+        self.assertReply(q, c1, UF1)
+        self.assertLogged(r'uid %d: forward to 127.0.0.1,%d not used: the listener '
+                          r'there is another user' % (uid1, other))
+        # nothing listening
+        self.put(UF1, 'global { forward 127.0.0.1 1 }\n')
+        self.assertReply(q, c1, UF1)
+        self.assertLogged(r'forward refused: only to this host.s loopback, at a port from 1024')
+        self.put(UF1, 'global { forward 192.0.2.1 8113 }\n')
+        self.assertReply(q, c1, UF1)
+        # not allowed to choose
+        mine = self.identd(UF3, 'notallowed')
+        self.put(UF3, 'global { forward 127.0.0.1 %d }\n' % mine)
+        self.assertReply(q, c3, UF3)
+        self.assertLogged(r'forward not used: the account is not in user-replies')
+        # the user's server names another account
+        own = self.identd(UF1, USER1)
+        self.put(UF1, 'global { forward 127.0.0.1 %d }\n' % own)
+        self.assertReply(q, c1, UF1)
+        self.assertLogged(r'forward to 127.0.0.1,%d: reply "%s" refused: it is the '
+                          r'login name of uid %d' % (own, USER1, identtest.uid_of(USER1)))
+        self.assertNotIn('mallory', self.d.log())
         self.assertSandboxed()
 
 

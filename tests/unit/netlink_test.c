@@ -626,6 +626,57 @@ static void test_parse_no_owner(void **state)
 	expect_parse(&c, &t6, NL_NO_OWNER, 0);
 }
 
+/* nl_parse_listener_reply: only a LISTEN socket on the port asked, at
+ * the address asked or the wildcard, and with an owner. */
+static void test_parse_listener_reply(void **state)
+{
+	struct tcp_tuple t = sample4(), t6 = sample6();
+	struct canned c;
+	struct inet_diag_msg m;
+	uint32_t uid = UID_SENTINEL;
+
+	(void)state;
+	c = diag_reply(&t, AF_INET, TCP_LISTEN, TEST_UID, TEST_INODE, TEST_SEQ);
+	assert_int_equal(nl_parse_listener_reply(c.buf, c.len, &t, TEST_SEQ, &uid),
+	                 NL_FOUND);
+	assert_int_equal(uid, TEST_UID);
+	/* a wildcard dual-stack listener */
+	c = diag_reply(&t6, AF_INET6, TCP_LISTEN, TEST_UID, TEST_INODE, TEST_SEQ);
+	m = get_msg(&c);
+	memset(m.id.idiag_src, 0, sizeof m.id.idiag_src);
+	put_msg(&c, &m);
+	assert_int_equal(nl_parse_listener_reply(c.buf, c.len, &t6, TEST_SEQ, &uid),
+	                 NL_FOUND);
+	/* not a listener: a connection is nothing here */
+	c = diag_reply(&t, AF_INET, TCP_ESTABLISHED, TEST_UID, TEST_INODE, TEST_SEQ);
+	assert_int_equal(nl_parse_listener_reply(c.buf, c.len, &t, TEST_SEQ, &uid),
+	                 NL_NOT_FOUND);
+	/* another port, or another address: an error, never a name */
+	c = diag_reply(&t, AF_INET, TCP_LISTEN, TEST_UID, TEST_INODE, TEST_SEQ);
+	m = get_msg(&c);
+	m.id.idiag_sport = htons((uint16_t)(t.local_port + 1));
+	put_msg(&c, &m);
+	assert_int_equal(nl_parse_listener_reply(c.buf, c.len, &t, TEST_SEQ, &uid),
+	                 NL_ERROR);
+	c = diag_reply(&t, AF_INET, TCP_LISTEN, TEST_UID, TEST_INODE, TEST_SEQ);
+	m = get_msg(&c);
+	m.id.idiag_src[0] ^= htonl(1);
+	put_msg(&c, &m);
+	assert_int_equal(nl_parse_listener_reply(c.buf, c.len, &t, TEST_SEQ, &uid),
+	                 NL_ERROR);
+	/* no inode: no owner */
+	c = diag_reply(&t, AF_INET, TCP_LISTEN, TEST_UID, 0, TEST_SEQ);
+	assert_int_equal(nl_parse_listener_reply(c.buf, c.len, &t, TEST_SEQ, &uid),
+	                 NL_NO_OWNER);
+	/* another request's, ENOENT */
+	c = diag_reply(&t, AF_INET, TCP_LISTEN, TEST_UID, TEST_INODE, TEST_SEQ);
+	assert_int_equal(nl_parse_listener_reply(c.buf, c.len, &t, TEST_SEQ + 1, &uid),
+	                 NL_ERROR);
+	c = error_reply(-ENOENT, TEST_SEQ);
+	assert_int_equal(nl_parse_listener_reply(c.buf, c.len, &t, TEST_SEQ, &uid),
+	                 NL_NOT_FOUND);
+}
+
 static void test_parse_listen(void **state)
 {
 	struct tcp_tuple t = sample4(), t6 = sample6();
@@ -1256,6 +1307,37 @@ static void test_kernel_listener_not_found(void **state)
 	assert_int_equal(lookup(&t, &uid), NL_NOT_FOUND);
 	assert_int_equal(uid, UID_SENTINEL);
 	close(l);
+}
+
+/* A user's forward: the listener at an address and port, and its owner
+ * (nl_listener); a connection or nothing there is no listener. */
+static void test_kernel_listener_owner(void **state)
+{
+	uint32_t uid = UID_SENTINEL;
+	uint8_t lo[16] = { 0 }, lo6[16] = { 0 };
+	int l, l6;
+
+	(void)state;
+	v4(lo, "127.0.0.1");
+	v6(lo6, "::1");
+	int nl = nl_open();
+	assert_true(nl >= 0);
+	l = listen_on(AF_INET, "127.0.0.1", 0);
+	assert_true(l >= 0);
+	assert_int_equal(nl_listener(nl, AF_INET, lo, local_port(l), &uid), NL_FOUND);
+	assert_int_equal(uid, (uint32_t)getuid());
+	uint16_t port = local_port(l);
+	close(l);
+	uid = UID_SENTINEL;
+	assert_int_equal(nl_listener(nl, AF_INET, lo, port, &uid), NL_NOT_FOUND);
+	assert_int_equal(uid, UID_SENTINEL);
+	/* an IPv6 (dual-stack) wildcard listener answers for 127.0.0.1 */
+	l6 = listen_on(AF_INET6, "::", 0);
+	assert_true(l6 >= 0);
+	assert_int_equal(nl_listener(nl, AF_INET, lo, local_port(l6), &uid), NL_FOUND);
+	assert_int_equal(nl_listener(nl, AF_INET6, lo6, local_port(l6), &uid), NL_FOUND);
+	close(l6);
+	close(nl);
 }
 
 static void test_kernel_time_wait(void **state)
@@ -2079,6 +2161,7 @@ int main(void)
 		cmocka_unit_test(test_parse_ipv4_reply_first_word_only),
 		cmocka_unit_test(test_parse_no_owner),
 		cmocka_unit_test(test_parse_listen),
+		cmocka_unit_test(test_parse_listener_reply),
 		cmocka_unit_test(test_parse_link_local),
 		cmocka_unit_test(test_parse_nlmsg_error),
 		cmocka_unit_test(test_parse_wrong_seq),
@@ -2094,6 +2177,7 @@ int main(void)
 		cmocka_unit_test(test_kernel_dualstack_client),
 		cmocka_unit_test(test_kernel_dualstack_listener),
 		cmocka_unit_test(test_kernel_listener_not_found),
+		cmocka_unit_test(test_kernel_listener_owner),
 		cmocka_unit_test(test_kernel_time_wait),
 		cmocka_unit_test(test_kernel_unused),
 		cmocka_unit_test(test_kernel_stale_reply),

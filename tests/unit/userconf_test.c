@@ -347,14 +347,38 @@ static void test_replies(void **state)
 	}
 }
 
+/* oidentd's "forward ADDR PORT": the rule keeps where to ask; a bad
+ * address or port is a syntax error, as oidentd's. */
+static void test_forward(void **state)
+{
+	(void)state;
+	expect_valid("global { forward 127.0.0.1 8113 }");
+	assert_int_equal(c.rules[0].action, USERCONF_FORWARD);
+	assert_int_equal(c.rules[0].fwd.family, AF_INET);
+	assert_int_equal(c.rules[0].fwd.bytes[0], 127);
+	assert_int_equal(c.rules[0].fwd_port, 8113);
+	assert_int_equal(c.rules[0].nreplies, 0);
+	expect_valid("lport 6667 {\n  forward \"::1\" \"65535\"\n}\n");
+	assert_int_equal(c.rules[0].action, USERCONF_FORWARD);
+	assert_int_equal(c.rules[0].fwd.family, AF_INET6);
+	assert_int_equal(c.rules[0].fwd_port, 65535);
+	expect_invalid("global { forward }", "forward without an address and a port", 1);
+	expect_invalid("global { forward 127.0.0.1 }",
+	               "forward without an address and a port", 1);
+	expect_invalid("global { forward 127.0.0.1 0 }", "bad forward address or port", 1);
+	expect_invalid("global { forward 1.2.3.256 113 }", "bad forward address or port", 1);
+	expect_invalid("global { forward 127.0.0.1 65536 }", "bad forward address or port", 1);
+}
+
 /* What we do not follow is kept as an unsupported rule in its place, and
  * listed; the rest of the file still counts. */
 static void test_ignored(void **state)
 {
 	static const char *blocks[] = {
-		"random", "numeric", "random_numeric", "forward 10.0.0.1 113",
+		"random", "numeric", "random_numeric", "forward irc.example 113",
 		"force reply \"x\"", "allow spoof", "deny hide", "frobnicate",
-		"hide reply \"x\"", "",
+		"hide reply \"x\"", "", "forward 127.0.0.1 8113 hide",
+		"forward 127.0.0.1 8113 forward ::1 8113",
 	};
 	char text[256];
 
@@ -645,6 +669,7 @@ int main(void)
 		cmocka_unit_test(test_oidentd_forms),
 		cmocka_unit_test(test_replies),
 		cmocka_unit_test(test_ignored),
+		cmocka_unit_test(test_forward),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_prefixes),
 		cmocka_unit_test(test_parse_for_many_rules),

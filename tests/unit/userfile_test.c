@@ -497,6 +497,50 @@ static void test_decide_reply(void **state)
 	assert_int_equal(fk.asked_uid, me);   /* the last run: the lookup's */
 }
 
+/* A forward to the user's own server: loopback, port >= 1024, and only
+ * for an account that may choose its reply; the name service is not
+ * asked here (the helper checks the listener, then the answer). */
+static void test_decide_forward(void **state)
+{
+	char line[256];
+
+	(void)state;
+	fake_reset();
+	struct userfile_result r = decide("global { forward 127.0.0.1 8113 }");
+	assert_int_equal(r.status, UF_APPLIED);
+	assert_int_equal(r.choice, CHOICE_FORWARD);
+	assert_int_equal(r.fwd_family, AF_INET);
+	assert_int_equal(r.fwd_addr[0], 127);
+	assert_int_equal(r.fwd_port, 8113);
+	assert_int_equal(fk.other_calls, 0);
+	r = decide("global { forward ::1 1024 }");
+	assert_int_equal(r.choice, CHOICE_FORWARD);
+	r = decide("global { forward ::ffff:127.0.0.2 65535 }");
+	assert_int_equal(r.choice, CHOICE_FORWARD);
+	static const char *const bad[] = {
+		"global { forward 127.0.0.1 1023 }", "global { forward 10.0.0.1 8113 }",
+		"global { forward ::2 8113 }", "global { forward ::ffff:10.0.0.1 8113 }",
+		"global { forward 0.0.0.0 8113 }",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		r = decide(bad[i]);
+		assert_int_equal(r.status, UF_BAD_FORWARD);
+		assert_int_equal(r.choice, CHOICE_NONE);
+	}
+	userfile_describe(&r, line, sizeof line);
+	assert_string_equal(line, "~/.oidentd.conf line 1: forward refused: only to "
+	                    "this host's loopback, at a port from 1024");
+	fk.may = false;
+	r = decide("global { forward 127.0.0.1 8113 }");
+	assert_int_equal(r.status, UF_NOT_ALLOWED);
+	assert_int_equal(r.choice, CHOICE_NONE);
+	userfile_describe(&r, line, sizeof line);
+	assert_string_equal(line, "~/.oidentd.conf line 1: forward not used: the "
+	                    "account is not in user-replies");
+	assert_true(userfile_forward_ok(AF_INET, (const uint8_t *)"\x7f\0\0\x01", 1024));
+	assert_false(userfile_forward_ok(AF_INET, (const uint8_t *)"\x7f\0\0\x01", 1023));
+}
+
 static void test_decide_not_allowed(void **state)
 {
 	(void)state;
@@ -615,7 +659,7 @@ static void test_decide_unsupported(void **state)
 	assert_int_equal(r.status, UF_UNSUPPORTED);
 	assert_int_equal(r.choice, CHOICE_NONE);
 	assert_int_equal(r.line, 3);
-	assert_string_equal(r.why, "a statement other than reply or hide");
+	assert_string_equal(r.why, "a statement other than reply, hide or forward");
 	assert_int_equal(r.nignored, 1);
 	assert_int_equal(r.ignored_line, 3);
 	assert_int_equal(fk.may_calls + fk.other_calls, 0);
@@ -747,15 +791,15 @@ static void test_describe(void **state)
 	expect_text(&r, "~/.oidentd.conf ignored: line 2: block not closed");
 
 	r = result(UF_UNSUPPORTED);
-	r.why = "a statement other than reply or hide";
+	r.why = "a statement other than reply, hide or forward";
 	expect_text(&r, "~/.oidentd.conf line 2 not followed: a statement other "
-	            "than reply or hide");
+	            "than reply, hide or forward");
 	r.nignored = 2;
 	r.ignored_line = 2;
-	r.ignored_why = "a statement other than reply or hide";
+	r.ignored_why = "a statement other than reply, hide or forward";
 	expect_text(&r, "~/.oidentd.conf line 2 not followed: a statement other "
-	            "than reply or hide; 2 items ignored, the first at line 2: "
-	            "a statement other than reply or hide");
+	            "than reply, hide or forward; 2 items ignored, the first at line 2: "
+	            "a statement other than reply, hide or forward");
 
 	r = result(UF_NOT_ALLOWED);
 	strcpy(r.reply, "bob");
@@ -865,6 +909,7 @@ int main(void)
 		T(test_decide_hide),
 		T(test_decide_reply),
 		T(test_decide_not_allowed),
+		T(test_decide_forward),
 		T(test_decide_bad_reply),
 		T(test_decide_other_account),
 		T(test_decide_pick),
