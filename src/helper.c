@@ -392,24 +392,32 @@ static enum user_choice facts_user_choice(uint32_t uid, char *name, size_t size)
 	return current->uf->choice;
 }
 
+/* A line about uid's user file: logged once, again only when it changes
+ * or after USERFILE_LOG_REPEAT_MS. */
+static void log_once(struct helper *h, uint32_t uid, enum log_level lvl,
+                     const char *line, uint64_t now)
+{
+	struct cache_entry *e = cache_of(h, uid);
+
+	if (strcmp(e->uf_logged, line) == 0 && now < e->uf_logged_ms + USERFILE_LOG_REPEAT_MS)
+		return;
+	snprintf(e->uf_logged, sizeof(e->uf_logged), "%s", line);
+	e->uf_logged_ms = now;
+	log_msg(lvl, "uid %u: %s", uid, line);
+}
+
 /* What a user's file came to, when there is something to say: logged once
  * per uid, again when it changes or after USERFILE_LOG_REPEAT_MS. */
 static void log_user_file(struct helper *h, uint32_t uid,
                           const struct userfile_result *r, uint64_t now)
 {
 	char line[USERFILE_LOG_MAX];
-	struct cache_entry *e;
 
 	userfile_describe(r, line, sizeof(line));
 	if (line[0] == '\0')
 		return;
-	e = cache_of(h, uid);
-	if (strcmp(e->uf_logged, line) == 0 && now < e->uf_logged_ms + USERFILE_LOG_REPEAT_MS)
-		return;
-	snprintf(e->uf_logged, sizeof(e->uf_logged), "%s", line);
-	e->uf_logged_ms = now;
-	log_msg(r->status == UF_OTHER_NAME || r->status == UF_REFUSED ?
-	        LOG_LVL_WARN : LOG_LVL_INFO, "uid %u: %s", uid, line);
+	log_once(h, uid, r->status == UF_OTHER_NAME || r->status == UF_REFUSED ?
+	         LOG_LVL_WARN : LOG_LVL_INFO, line, now);
 }
 
 /* The query came from a forwarding gateway (--proxy): its peer, as read
@@ -585,17 +593,11 @@ static int forward_unused(struct helper *h, const struct pending_query *pq,
                           const char *why)
 {
 	char where[64], line[USERFILE_LOG_MAX];
-	struct cache_entry *e = cache_of(h, pq->uid);
-	uint64_t now = clock_mono_ms();
 	struct facts f;
 
 	sa_addr_text(family, addr, where, sizeof(where));
 	snprintf(line, sizeof(line), "forward to %s,%u not used: %s", where, port, why);
-	if (strcmp(e->uf_logged, line) != 0 || now >= e->uf_logged_ms + USERFILE_LOG_REPEAT_MS) {
-		snprintf(e->uf_logged, sizeof(e->uf_logged), "%s", line);
-		e->uf_logged_ms = now;
-		log_msg(LOG_LVL_INFO, "uid %u: %s", pq->uid, line);
-	}
+	log_once(h, pq->uid, LOG_LVL_INFO, line, clock_mono_ms());
 	f = cached_facts(h, pq->uid);
 	return reply(h, pq, &f);
 }

@@ -258,9 +258,14 @@ static enum nl_result parse_error(const uint8_t *buf, const struct nlmsghdr *nlh
 	return e.error == -ENOENT ? NL_NOT_FOUND : NL_ERROR;
 }
 
-enum nl_result nl_parse_reply(const uint8_t *buf, size_t len,
-                              const struct tcp_tuple *t, uint32_t seq,
-                              uint32_t *uid)
+typedef enum nl_result (*diag_fn)(const uint8_t *buf, const struct nlmsghdr *nlh,
+                                  const struct tcp_tuple *t, uint32_t *uid);
+
+/* One reply datagram: the frame, our sequence number, an error or a
+ * socket, which diag reads. */
+static enum nl_result parse_one(const uint8_t *buf, size_t len,
+                                const struct tcp_tuple *t, uint32_t seq,
+                                uint32_t *uid, diag_fn diag)
 {
 	struct nlmsghdr nlh;
 
@@ -274,8 +279,15 @@ enum nl_result nl_parse_reply(const uint8_t *buf, size_t len,
 	if (nlh.nlmsg_type == NLMSG_ERROR)
 		return parse_error(buf, &nlh);
 	if (nlh.nlmsg_type == SOCK_DIAG_BY_FAMILY)
-		return parse_diag(buf, &nlh, t, uid);
+		return diag(buf, &nlh, t, uid);
 	return NL_ERROR;
+}
+
+enum nl_result nl_parse_reply(const uint8_t *buf, size_t len,
+                              const struct tcp_tuple *t, uint32_t seq,
+                              uint32_t *uid)
+{
+	return parse_one(buf, len, t, seq, uid, parse_diag);
 }
 
 /* The listening socket for a user's forward (doc/design.md §5): the
@@ -310,20 +322,7 @@ enum nl_result nl_parse_listener_reply(const uint8_t *buf, size_t len,
                                        const struct tcp_tuple *t, uint32_t seq,
                                        uint32_t *uid)
 {
-	struct nlmsghdr nlh;
-
-	if (buf == NULL || t == NULL || uid == NULL || len < sizeof nlh)
-		return NL_ERROR;
-	if (t->family != AF_INET && t->family != AF_INET6)
-		return NL_ERROR;
-	memcpy(&nlh, buf, sizeof nlh);
-	if (!frame_ok(&nlh, len) || nlh.nlmsg_seq != seq)
-		return NL_ERROR;
-	if (nlh.nlmsg_type == NLMSG_ERROR)
-		return parse_error(buf, &nlh);
-	if (nlh.nlmsg_type == SOCK_DIAG_BY_FAMILY)
-		return parse_listener(buf, &nlh, t, uid);
-	return NL_ERROR;
+	return parse_one(buf, len, t, seq, uid, parse_listener);
 }
 
 /* ---- I/O -------------------------------------------------------------- */
