@@ -467,6 +467,19 @@ static void log_query(struct helper *h, const struct pending_query *pq,
 		        peer, local, pq->q.server_port, pq->q.client_port, via, res);
 }
 
+/* The reply message for pq with verdict v (policy_format may turn a
+ * USERID it refuses into UNKNOWN-ERROR: log v afterwards). */
+static void reply_line(const struct pending_query *pq, struct verdict *v,
+                       struct ipc_reply *rep)
+{
+	memset(rep, 0, sizeof(*rep));
+	rep->type = IPC_REPLY;
+	rep->conn = pq->q.conn;
+	rep->gen = pq->q.gen;
+	rep->len = (uint32_t)policy_format(v, pq->q.server_port, pq->q.client_port,
+	                                   rep->line, sizeof(rep->line));
+}
+
 /* Decides with what is known about the owner (f: NULL when the policy
  * needs nothing), logs, and sends the reply. -1 when the send failed. */
 static int reply(struct helper *h, const struct pending_query *pq,
@@ -485,12 +498,7 @@ static int reply(struct helper *h, const struct pending_query *pq,
 	policy_decide(h->cfg, &q, &env, &v);
 	current = NULL;
 
-	memset(&rep, 0, sizeof(rep));
-	rep.type = IPC_REPLY;
-	rep.conn = pq->q.conn;
-	rep.gen = pq->q.gen;
-	rep.len = (uint32_t)policy_format(&v, pq->q.server_port, pq->q.client_port,
-	                                  rep.line, sizeof(rep.line));
+	reply_line(pq, &v, &rep);
 	log_query(h, pq, &v, f);
 	return ipc_send(h->sock, &rep, sizeof(rep), -1, 0);
 }
@@ -722,12 +730,7 @@ static int relay_done(void *ctx, const struct pending_query *pq, struct verdict 
 	char peer[64] = "?", local[64] = "?", in[64] = "-", res[USERID_MAX + 32];
 	struct host_keys keys;
 
-	memset(&rep, 0, sizeof(rep));
-	rep.type = IPC_REPLY;
-	rep.conn = pq->q.conn;
-	rep.gen = pq->q.gen;
-	rep.len = (uint32_t)policy_format(v, pq->q.server_port, pq->q.client_port,
-	                                  rep.line, sizeof(rep.line));
+	reply_line(pq, v, &rep);
 	host_keys(pq->t.family, pq->t.remote, &keys);
 	if (lograte_admit(&h->lograte, keys.host, clock_mono_ms())) {
 		sa_addr_text(pq->t.family, pq->t.remote, peer, sizeof(peer));

@@ -141,6 +141,42 @@ static struct relay_entry *free_entry(struct relay *r)
 	return NULL;
 }
 
+/* Takes place e for pq at stage, its deadline from now. */
+static void take_place(struct relay *r, struct relay_entry *e, enum relay_stage stage,
+                       const struct pending_query *pq, uint64_t now)
+{
+	e->stage = stage;
+	e->user = false;
+	e->gen++;
+	e->pq = *pq;
+	e->inner_family = 0;
+	memset(e->inner, 0, sizeof(e->inner));
+	e->inner_port = 0;
+	e->deadline_ms = now + (uint64_t)r->cfg->forward_timeout * 1000 + RELAY_GRACE_MS;
+	r->used++;
+}
+
+/* Asks the forwarder about e: the server at e->inner, port; the question
+ * "e->inner_port , the querier's port". -1 when it takes no question. */
+static int ask_forwarder(struct relay *r, struct relay_entry *e, uint16_t port)
+{
+	struct ipc_fwd_ask q;
+
+	memset(&q, 0, sizeof(q));
+	q.type = IPC_FWD_ASK;
+	q.id = id_of(r, e);
+	q.family = (uint16_t)e->inner_family;
+	q.port = port;
+	q.inner_port = e->inner_port;
+	q.server_port = e->pq.t.remote_port;
+	memcpy(q.addr, e->inner, sizeof(q.addr));
+	q.timeout_ms = r->cfg->forward_timeout * 1000;
+	if (ipc_send(r->fwd_sock, &q, sizeof(q), -1, 1) < 0)
+		return -1;
+	e->stage = RELAY_FORWARD;
+	return 0;
+}
+
 int relay_begin(struct relay *r, const struct pending_query *pq, uint64_t now)
 {
 	struct relay_entry *e = free_entry(r);
@@ -152,15 +188,7 @@ int relay_begin(struct relay *r, const struct pending_query *pq, uint64_t now)
 		return finish_error(r, &tmp, REPLY_UNKNOWN_ERROR, "relay table full") < 0 ? -1 : 1;
 	}
 	memset(&q, 0, sizeof(q));
-	e->stage = RELAY_CONNTRACK;
-	e->user = false;
-	e->gen++;
-	e->pq = *pq;
-	e->inner_family = 0;
-	memset(e->inner, 0, sizeof(e->inner));
-	e->inner_port = 0;
-	e->deadline_ms = now + (uint64_t)r->cfg->forward_timeout * 1000 + RELAY_GRACE_MS;
-	r->used++;
+	take_place(r, e, RELAY_CONNTRACK, pq, now);
 	q.type = IPC_CT_ASK;
 	q.id = id_of(r, e);
 	q.family = (uint16_t)pq->t.family;
@@ -178,31 +206,16 @@ int relay_begin_user(struct relay *r, const struct pending_query *pq, int family
                      const uint8_t *addr, uint16_t port, uint64_t now)
 {
 	struct relay_entry *e = r->fwd_sock >= 0 ? free_entry(r) : NULL;
-	struct ipc_fwd_ask q;
 
 	if (e == NULL)
 		return r->user_done(r->ctx, pq, NULL, family, addr, port);
-	memset(&q, 0, sizeof(q));
-	e->stage = RELAY_FORWARD;
+	take_place(r, e, RELAY_FORWARD, pq, now);
 	e->user = true;
 	e->user_port = port;
-	e->gen++;
-	e->pq = *pq;
 	e->inner_family = family;
-	memset(e->inner, 0, sizeof(e->inner));
 	memcpy(e->inner, addr, family == AF_INET ? 4 : 16);
 	e->inner_port = pq->t.local_port;
-	e->deadline_ms = now + (uint64_t)r->cfg->forward_timeout * 1000 + RELAY_GRACE_MS;
-	r->used++;
-	q.type = IPC_FWD_ASK;
-	q.id = id_of(r, e);
-	q.family = (uint16_t)family;
-	q.port = port;
-	q.inner_port = pq->t.local_port;
-	q.server_port = pq->t.remote_port;
-	memcpy(q.addr, e->inner, sizeof(q.addr));
-	q.timeout_ms = r->cfg->forward_timeout * 1000;
-	if (ipc_send(r->fwd_sock, &q, sizeof(q), -1, 1) < 0) {
+	if (ask_forwarder(r, e, port) < 0) {
 		e->stage = RELAY_FREE;
 		r->used--;
 		return r->user_done(r->ctx, pq, NULL, family, addr, port);
@@ -228,24 +241,13 @@ static int finish_user(struct relay *r, struct relay_entry *e,
 static int on_inner(struct relay *r, struct relay_entry *e)
 {
 	const struct forward_net *net = forward_match(r->cfg, e->inner_family, e->inner);
-	struct ipc_fwd_ask q;
 
 	if (net == NULL)
 		return finish_error(r, e, REPLY_NO_USER, "inner host in no forward-network");
 	if (net->reply[0] != '\0')
 		return finish(r, e, net, NULL, "fixed reply");
-	memset(&q, 0, sizeof(q));
-	q.type = IPC_FWD_ASK;
-	q.id = id_of(r, e);
-	q.family = (uint16_t)e->inner_family;
-	q.port = (uint16_t)net->port;
-	q.inner_port = e->inner_port;
-	q.server_port = e->pq.t.remote_port;
-	memcpy(q.addr, e->inner, sizeof(q.addr));
-	q.timeout_ms = r->cfg->forward_timeout * 1000;
-	if (ipc_send(r->fwd_sock, &q, sizeof(q), -1, 1) < 0)
+	if (ask_forwarder(r, e, (uint16_t)net->port) < 0)
 		return finish_error(r, e, REPLY_UNKNOWN_ERROR, "the forwarder takes no question");
-	e->stage = RELAY_FORWARD;
 	return 0;
 }
 
